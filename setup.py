@@ -1,0 +1,46 @@
+from setuptools import find_packages, setup
+
+requires = [
+    "pyramid==2.1",
+    "pyramid_jinja2>=2.10",
+    "pyramid_tm>=2.6",
+    "pyramid_retry>=2.1",
+    "zope.sqlalchemy>=4.1",
+    "transaction>=5.1",
+    "SQLAlchemy>=2.0,<2.2",
+    "alembic>=1.13",
+    "waitress>=3.0",
+    "pulp==3.3.2",
+    "highspy>=1.7",
+    "numpy>=1.26",
+    "argon2-cffi>=23.1",
+    "segno>=1.6",
+]
+
+tests_require = [
+    "pytest>=8",
+    "webtest>=3.0",
+    "hypothesis>=6.100",
+    "playwright>=1.45",
+    "psycopg[binary]>=3.1",
+]
+
+setup(
+    name="foodtrucks",
+    version="0.1.0",
+    description="Food truck schedules for sealed residential compounds (集订分送)",
+    python_requires=">=3.11",
+    packages=find_packages(exclude=["tests", "tests.*", "bench"]),
+    include_package_data=True,
+    zip_safe=False,
+    install_requires=requires,
+    extras_require={
+        "testing": tests_require,
+        "postgresql": ["psycopg[binary]>=3.1"],
+        "bench": ["ortools>=9.10", "pyvrp>=0.9", "psutil>=5.9"],
+    },
+    entry_points={
+        "paste.app_factory": ["main = views:main"],
+        "console_scripts": ["foodtrucks = trucks.cli:main"],
+    },
+)

@@ -1,0 +1,5 @@
+"""The domain and its persistence: models, migrations, CSV import/export, solving a day."""
+
+
+def includeme(config) -> None:
+    config.include(".db")

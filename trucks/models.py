@@ -1,0 +1,346 @@
+"""The domain's tables. The schema changes only through alembic revisions in trucks/alembic."""
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Retailer(Base):
+    __tablename__ = "retailers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+    trucks: Mapped[list[Truck]] = relationship(back_populates="retailer", order_by="Truck.code")
+
+
+class Truck(Base):
+    """A truck of a retailer's fleet; ``code`` is the ``truck_id`` of trucks.csv."""
+
+    __tablename__ = "trucks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    retailer_id: Mapped[int] = mapped_column(ForeignKey("retailers.id"))
+    plate: Mapped[str] = mapped_column(String(20))
+    depot_name: Mapped[str] = mapped_column(String(100))
+    depot_lat: Mapped[float] = mapped_column(Float)
+    depot_lon: Mapped[float] = mapped_column(Float)
+    shift_start: Mapped[int] = mapped_column(Integer)  # minutes after midnight
+    shift_end: Mapped[int] = mapped_column(Integer)
+    max_stops: Mapped[int] = mapped_column(Integer, default=30)
+
+    retailer: Mapped[Retailer] = relationship(back_populates="trucks")
+
+
+class Compound(Base):
+    """A sealed residential compound; ``code`` is the ``compound_id`` of compounds.csv.
+
+    ``access_token`` is the unguessable key of the committee's public page.
+    ``contact`` is the committee's phone: drivers see it, the public page never does.
+    """
+
+    __tablename__ = "compounds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    town: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    contact: Mapped[str] = mapped_column(String(100), default="")
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    households: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[int] = mapped_column(Integer)  # minutes after midnight
+    window_end: Mapped[int] = mapped_column(Integer)
+    service_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: default rule
+    priority: Mapped[int] = mapped_column(Integer, default=1)
+    access_token: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Category(Base):
+    """A kind of goods; free keys with display names in both languages."""
+
+    __tablename__ = "categories"
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(50))
+    name_en: Mapped[str] = mapped_column(String(50))
+
+
+class Stock(Base):
+    """What a truck is loaded with on a date; also its capacity for that category."""
+
+    __tablename__ = "stock"
+    __table_args__ = (UniqueConstraint("date", "truck_id", "category_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    truck_id: Mapped[int] = mapped_column(ForeignKey("trucks.id"))
+    category_key: Mapped[str] = mapped_column(ForeignKey("categories.key"))
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    truck: Mapped[Truck] = relationship()
+
+
+class Demand(Base):
+    """A compound's order for a date, supplied by one retailer's fleet."""
+
+    __tablename__ = "demand"
+    __table_args__ = (UniqueConstraint("date", "compound_id", "category_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"))
+    retailer_id: Mapped[int] = mapped_column(ForeignKey("retailers.id"))
+    category_key: Mapped[str] = mapped_column(ForeignKey("categories.key"))
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    compound: Mapped[Compound] = relationship()
+    retailer: Mapped[Retailer] = relationship()
+
+
+class TravelTime(Base):
+    """An imported travel-time matrix entry for a date (ids are truck depots' truck codes or
+    compound codes as in the CSV); absent pairs fall back to the default travel model."""
+
+    __tablename__ = "travel_times"
+    __table_args__ = (UniqueConstraint("date", "from_code", "to_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    from_code: Mapped[str] = mapped_column(String(50))
+    to_code: Mapped[str] = mapped_column(String(50))
+    minutes: Mapped[float] = mapped_column(Float)
+
+
+class ImportBatch(Base):
+    """A successful import: what came in, for the planner's page."""
+
+    __tablename__ = "import_batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    retailer_id: Mapped[int | None] = mapped_column(ForeignKey("retailers.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: non-blocking notes (e.g. compounds assigned to a retailer by nearest depot)
+    notes: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class SolveStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class SolveRun(Base):
+    """One solve of a retailer's day, with live progress for the page that polls it."""
+
+    __tablename__ = "solve_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    retailer_id: Mapped[int] = mapped_column(ForeignKey("retailers.id"))
+    status: Mapped[str] = mapped_column(String(20), default=SolveStatus.QUEUED)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id"), nullable=True)
+
+
+class Schedule(Base):
+    """A solver's answer for one retailer's day. Never changed once written."""
+
+    __tablename__ = "schedules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    retailer_id: Mapped[int] = mapped_column(ForeignKey("retailers.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    travel_minutes: Mapped[float] = mapped_column(Float)
+    seconds: Mapped[float] = mapped_column(Float)
+    seed: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # "optimal" or "feasible"
+    #: solver, time limit and other parameters the solve ran with
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    retailer: Mapped[Retailer] = relationship()
+    routes: Mapped[list[ScheduleRoute]] = relationship(
+        back_populates="schedule", order_by="ScheduleRoute.id", cascade="all, delete-orphan"
+    )
+    unserved: Mapped[list[ScheduleUnserved]] = relationship(
+        back_populates="schedule", order_by="ScheduleUnserved.id", cascade="all, delete-orphan"
+    )
+
+
+class ScheduleRoute(Base):
+    __tablename__ = "schedule_routes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id"), index=True)
+    truck_id: Mapped[int] = mapped_column(ForeignKey("trucks.id"))
+    depart: Mapped[dt.datetime] = mapped_column(DateTime)
+    back: Mapped[dt.datetime] = mapped_column(DateTime)
+    travel_minutes: Mapped[float] = mapped_column(Float)
+
+    schedule: Mapped[Schedule] = relationship(back_populates="routes")
+    truck: Mapped[Truck] = relationship()
+    stops: Mapped[list[ScheduleStop]] = relationship(
+        back_populates="route", order_by="ScheduleStop.seq", cascade="all, delete-orphan"
+    )
+
+
+class ScheduleStop(Base):
+    __tablename__ = "schedule_stops"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("schedule_routes.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # 1-based order on the route
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"), index=True)
+    arrival: Mapped[dt.datetime] = mapped_column(DateTime)
+    start: Mapped[dt.datetime] = mapped_column(DateTime)
+    departure: Mapped[dt.datetime] = mapped_column(DateTime)
+    deliveries: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    fill: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+
+    route: Mapped[ScheduleRoute] = relationship(back_populates="stops")
+    compound: Mapped[Compound] = relationship()
+
+
+class ScheduleUnserved(Base):
+    __tablename__ = "schedule_unserved"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id"), index=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"))
+    reason: Mapped[str] = mapped_column(String(30))
+
+    schedule: Mapped[Schedule] = relationship(back_populates="unserved")
+    compound: Mapped[Compound] = relationship()
+
+
+class Publication(Base):
+    """An immutable numbered version of a retailer's day that committees and drivers see."""
+
+    __tablename__ = "publications"
+    __table_args__ = (UniqueConstraint("date", "retailer_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    retailer_id: Mapped[int] = mapped_column(ForeignKey("retailers.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id"))
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(100), default="")
+
+    schedule: Mapped[Schedule] = relationship()
+    retailer: Mapped[Retailer] = relationship()
+
+
+class ConstraintKind(StrEnum):
+    PIN = "pin"  # compound must go on this truck
+    FORBID = "forbid"  # compound must not go on this truck
+    LOCK = "lock"  # keep this truck's current route as it is
+
+
+class PlanConstraint(Base):
+    """A planner's adjustment kept for the next solve of the day."""
+
+    __tablename__ = "plan_constraints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    truck_id: Mapped[int] = mapped_column(ForeignKey("trucks.id"))
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"), nullable=True)
+    #: for LOCK: the compound codes in order, copied from the schedule it was locked on
+    locked_route: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+
+    truck: Mapped[Truck] = relationship()
+    compound: Mapped[Compound | None] = relationship()
+
+
+class StopEventKind(StrEnum):
+    ARRIVED = "arrived"
+    DEPARTED = "departed"
+    DELAY = "delay"
+
+
+class StopEvent(Base):
+    """What a driver reported at a published stop (the stop itself never changes)."""
+
+    __tablename__ = "stop_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stop_id: Mapped[int] = mapped_column(ForeignKey("schedule_stops.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)  # local time of the event
+    delay_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+
+    stop: Mapped[ScheduleStop] = relationship()
+
+
+class CommitteeReport(Base):
+    """A committee's "cannot receive today", seen by the planner's next solve of that date."""
+
+    __tablename__ = "committee_reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"), index=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    compound: Mapped[Compound] = relationship()
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PLANNER = "planner"
+    DRIVER = "driver"
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    retailer_id: Mapped[int | None] = mapped_column(ForeignKey("retailers.id"), nullable=True)
+    truck_id: Mapped[int | None] = mapped_column(ForeignKey("trucks.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    retailer: Mapped[Retailer | None] = relationship()
+    truck: Mapped[Truck | None] = relationship()
+
+
+class LoginAttempt(Base):
+    """Failed logins, for rate limiting across processes."""
+
+    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -1,0 +1,18 @@
+"""The web layer: the app factory, routes, views, templates and the JSON API."""
+from pyramid.config import Configurator
+
+
+def main(global_config, **settings):
+    """The WSGI app: composes the packages' includes and scans for views."""
+    with Configurator(settings=settings) as config:
+        config.include("trucks")
+        config.include("views")
+        config.scan("views")
+    return config.make_wsgi_app()
+
+
+def includeme(config) -> None:
+    config.include("pyramid_jinja2")
+    config.include(".i18n")
+    config.include(".security")
+    config.include(".routes")

@@ -1,0 +1,147 @@
+"""Who may do what: signed sessions, an ACL by role, CSRF on every state change.
+
+Roles give permissions; which retailer's or truck's rows a request may touch is decided by
+``scoped_retailer_id`` and ``request.user.truck_id``, which every query of those rows uses.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from enum import StrEnum
+
+from pyramid.authorization import ACLHelper, ALL_PERMISSIONS, Allow, Authenticated, Everyone
+from pyramid.csrf import SessionCSRFStoragePolicy
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden
+from pyramid.security import Denied
+from pyramid.session import SignedCookieSessionFactory
+from sqlalchemy import select
+
+from trucks.models import Role, User
+
+log = logging.getLogger("foodtrucks.security")
+
+SESSION_USER_KEY = "user_id"
+
+
+class Permission(StrEnum):
+    """Permissions as ``scope:resource:action``."""
+
+    PLAN_READ = "planner:plan:read"
+    PLAN_WRITE = "planner:plan:write"
+    PLAN_PUBLISH = "planner:plan:publish"
+    DRIVER_STOPS_READ = "driver:stops:read"
+    DRIVER_STOPS_WRITE = "driver:stops:write"
+    USERS_WRITE = "admin:users:write"
+
+
+class Root:
+    """The default context: its ACL maps roles to permissions."""
+
+    __acl__ = [
+        (Allow, f"role:{Role.ADMIN}", ALL_PERMISSIONS),
+        (
+            Allow,
+            f"role:{Role.PLANNER}",
+            (Permission.PLAN_READ, Permission.PLAN_WRITE, Permission.PLAN_PUBLISH),
+        ),
+        (Allow, f"role:{Role.DRIVER}", (Permission.DRIVER_STOPS_READ, Permission.DRIVER_STOPS_WRITE)),
+    ]
+
+    def __init__(self, request):
+        self.request = request
+
+
+class SessionSecurityPolicy:
+    """The logged-in user is the session's ``user_id``; principals are role, retailer, truck."""
+
+    def __init__(self) -> None:
+        self.acl = ACLHelper()
+
+    def identity(self, request) -> User | None:
+        user_id = request.session.get(SESSION_USER_KEY)
+        if user_id is None:
+            return None
+        return request.dbsession.get(User, user_id)
+
+    def authenticated_userid(self, request):
+        user = request.user
+        return None if user is None else user.id
+
+    def permits(self, request, context, permission):
+        user = request.user
+        principals = [Everyone]
+        if user is not None:
+            principals += [Authenticated, f"user:{user.id}", f"role:{user.role}"]
+        if context is None:
+            return Denied("no context")
+        return self.acl.permits(context, principals, permission)
+
+    def remember(self, request, userid, **kw):
+        request.session.invalidate()
+        request.session[SESSION_USER_KEY] = userid
+        request.session.new_csrf_token()
+        return []
+
+    def forget(self, request, **kw):
+        request.session.invalidate()
+        return []
+
+
+def scoped_retailer_id(request) -> int:
+    """The retailer whose rows this request may read or change.
+
+    A planner is bound to one retailer; an admin names one with ``?retailer=ID``.
+    """
+    user = request.user
+    if user is None:
+        raise HTTPForbidden()
+    if user.role == Role.PLANNER and user.retailer_id is not None:
+        return user.retailer_id
+    if user.role == Role.ADMIN:
+        value = request.params.get("retailer") or request.session.get("admin_retailer_id")
+        if value is None:
+            from trucks.models import Retailer
+
+            first = request.dbsession.scalars(select(Retailer.id).order_by(Retailer.id)).first()
+            if first is None:
+                raise HTTPBadRequest("no retailer yet: import a fleet first")
+            return first
+        try:
+            retailer_id = int(value)
+        except ValueError:
+            raise HTTPBadRequest("retailer must be a number") from None
+        request.session["admin_retailer_id"] = retailer_id
+        return retailer_id
+    raise HTTPForbidden()
+
+
+def _session_secret(settings) -> str:
+    secret = os.environ.get("FOODTRUCKS_SESSION_SECRET") or settings.get("session.secret")
+    if secret:
+        return secret
+    if settings.get("foodtrucks.require_session_secret", "false").lower() == "true":
+        raise RuntimeError("FOODTRUCKS_SESSION_SECRET must be set in the environment")
+    log.warning("no session secret configured: using a random one; sessions end on restart")
+    return secrets.token_urlsafe(32)
+
+
+def includeme(config) -> None:
+    settings = config.get_settings()
+    secure = settings.get("session.secure", "false").lower() == "true"
+    config.set_session_factory(
+        SignedCookieSessionFactory(
+            _session_secret(settings),
+            cookie_name="foodtrucks_session",
+            httponly=True,
+            samesite="Lax",
+            secure=secure,
+            max_age=12 * 3600,
+            timeout=12 * 3600,
+        )
+    )
+    config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
+    config.set_default_csrf_options(require_csrf=True)
+    config.set_root_factory(Root)
+    config.set_security_policy(SessionSecurityPolicy())
+    config.add_request_method(lambda request: request.identity, "user", reify=True)

@@ -1,0 +1,107 @@
+"""Publishing: numbered immutable versions per (date, retailer) and the diff of arrivals."""
+import datetime as dt
+
+import pytest
+from tests.factories import make_day
+from trucks.models import Schedule, ScheduleRoute, ScheduleStop
+from trucks.publishing import (
+    PublishError,
+    arrival_diff,
+    get_publication,
+    latest_publication,
+    list_publications,
+    publish,
+)
+
+
+def _at(day, minutes: int) -> dt.datetime:
+    return dt.datetime.combine(day.date, dt.time()) + dt.timedelta(minutes=minutes)
+
+
+def make_schedule(dbsession, day, plan: dict[int, list[tuple[int, int]]]) -> Schedule:
+    """A stored schedule: ``plan`` maps truck index to (compound index, arrival minute) stops."""
+    schedule = Schedule(
+        date=day.date, retailer=day.retailer, travel_minutes=0.0, seconds=0.1, seed=0, status="feasible"
+    )
+    for truck_index, stops in plan.items():
+        route = ScheduleRoute(
+            truck=day.trucks[truck_index], depart=_at(day, 420), back=_at(day, 1000), travel_minutes=0.0
+        )
+        for seq, (compound_index, minute) in enumerate(stops, 1):
+            route.stops.append(
+                ScheduleStop(
+                    seq=seq, compound=day.compounds[compound_index], arrival=_at(day, minute),
+                    start=_at(day, minute), departure=_at(day, minute + 15),
+                    deliveries={"vegetables": 5}, fill={"vegetables": 1.0},
+                )
+            )
+        schedule.routes.append(route)
+    dbsession.add(schedule)
+    dbsession.flush()
+    return schedule
+
+
+def test_versions_count_up_per_day_and_retailer_and_stay_readable(dbsession):
+    day = make_day(dbsession, prefix="PUB1")
+    other = make_day(dbsession, prefix="PUB1B", retailer_name="叮咚")
+    first = make_schedule(dbsession, day, {0: [(0, 480)]})
+    second = make_schedule(dbsession, day, {0: [(0, 500)]})
+    assert latest_publication(dbsession, day.date, day.retailer.id) is None
+
+    v1 = publish(dbsession, first, "planner-a")
+    v2 = publish(dbsession, second, "planner-a")
+    other_v1 = publish(dbsession, make_schedule(dbsession, other, {0: [(0, 480)]}))
+
+    assert (v1.version, v2.version, other_v1.version) == (1, 2, 1)
+    assert latest_publication(dbsession, day.date, day.retailer.id).id == v2.id
+    assert [p.version for p in list_publications(dbsession, day.date, day.retailer.id)] == [2, 1]
+    old = get_publication(dbsession, day.date, day.retailer.id, 1)
+    assert old.schedule.routes[0].stops[0].arrival == _at(day, 480)
+    assert get_publication(dbsession, day.date, other.retailer.id, 2) is None
+    assert get_publication(dbsession, day.date + dt.timedelta(days=1), day.retailer.id, 1) is None
+
+
+def test_publishing_the_latest_version_again_is_refused(dbsession):
+    day = make_day(dbsession, prefix="PUB2")
+    schedule = make_schedule(dbsession, day, {0: [(0, 480)]})
+    publish(dbsession, schedule)
+    with pytest.raises(PublishError, match="already published as version 1"):
+        publish(dbsession, schedule)
+    assert [p.version for p in list_publications(dbsession, day.date, day.retailer.id)] == [1]
+
+
+def test_diff_names_moved_added_and_dropped_compounds(dbsession):
+    day = make_day(dbsession, prefix="PUB3")
+    before = make_schedule(dbsession, day, {0: [(0, 480), (1, 520), (2, 560)], 1: [(3, 600)]})
+    after = make_schedule(dbsession, day, {0: [(0, 480), (2, 545)], 1: [(1, 610), (3, 600), (4, 650)]})
+
+    diff = arrival_diff(before, after)
+
+    assert not diff.first and diff.changed
+    assert [(m.compound.code, m.minutes, m.truck_changed) for m in diff.moved] == [
+        ("PUB3-C02", 90, True),
+        ("PUB3-C03", -15, False),
+    ]
+    assert [s.compound.code for s in diff.added] == ["PUB3-C05"]
+    assert [s.compound.code for s in diff.dropped] == []
+    assert diff.unchanged == 2
+
+    back = arrival_diff(after, before)
+    assert [s.compound.code for s in back.dropped] == ["PUB3-C05"]
+    assert [m.minutes for m in back.moved] == [-90, 15]
+
+
+def test_diff_against_nothing_published_lists_every_stop_as_added_by_arrival(dbsession):
+    day = make_day(dbsession, prefix="PUB4")
+    schedule = make_schedule(dbsession, day, {0: [(0, 600), (1, 480)], 1: [(2, 500)]})
+    diff = arrival_diff(None, schedule)
+    assert diff.first and diff.changed
+    assert [s.compound.code for s in diff.added] == ["PUB4-C02", "PUB4-C03", "PUB4-C01"]
+    assert diff.moved == [] and diff.dropped == []
+
+
+def test_identical_schedules_have_no_changes(dbsession):
+    day = make_day(dbsession, prefix="PUB5")
+    plan = {0: [(0, 480), (1, 520)]}
+    diff = arrival_diff(make_schedule(dbsession, day, plan), make_schedule(dbsession, day, plan))
+    assert not diff.changed and diff.unchanged == 2

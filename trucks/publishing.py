@@ -1,0 +1,166 @@
+"""Publishing a retailer's day: immutable numbered versions, and what changed between them.
+
+A Publication points at a Schedule, and neither is ever changed: publishing again adds the next
+version. Before confirming, the planner sees ``arrival_diff`` of the candidate schedule against
+the latest publication: which compounds' arrival moved and by how many minutes, which are new
+on the plan and which dropped out of it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .models import Compound, Publication, Schedule, ScheduleRoute, ScheduleStop, Truck
+
+
+class PublishError(ValueError):
+    """A publication that cannot be made as asked; the message says why."""
+
+
+def latest_publication(dbsession: Session, date: dt.date, retailer_id: int) -> Publication | None:
+    return dbsession.scalars(
+        select(Publication)
+        .where(Publication.date == date, Publication.retailer_id == retailer_id)
+        .order_by(Publication.version.desc())
+        .limit(1)
+    ).first()
+
+
+def list_publications(dbsession: Session, date: dt.date, retailer_id: int) -> list[Publication]:
+    """Every version of the day, newest first."""
+    return list(
+        dbsession.scalars(
+            select(Publication)
+            .where(Publication.date == date, Publication.retailer_id == retailer_id)
+            .order_by(Publication.version.desc())
+        )
+    )
+
+
+def get_publication(
+    dbsession: Session, date: dt.date, retailer_id: int, version: int
+) -> Publication | None:
+    return dbsession.scalars(
+        select(Publication).where(
+            Publication.date == date,
+            Publication.retailer_id == retailer_id,
+            Publication.version == version,
+        )
+    ).first()
+
+
+def publish(dbsession: Session, schedule: Schedule, published_by: str = "") -> Publication:
+    """Adds the next version of the schedule's (date, retailer); earlier versions stay as they are.
+
+    Publishing the schedule that is already the latest version is refused: it would change
+    nothing for anyone but bump the number committees see.
+    """
+    latest = latest_publication(dbsession, schedule.date, schedule.retailer_id)
+    if latest is not None and latest.schedule_id == schedule.id:
+        raise PublishError(f"this schedule is already published as version {latest.version}")
+    highest = dbsession.scalar(
+        select(func.max(Publication.version)).where(
+            Publication.date == schedule.date, Publication.retailer_id == schedule.retailer_id
+        )
+    )
+    publication = Publication(
+        date=schedule.date,
+        retailer_id=schedule.retailer_id,
+        version=(highest or 0) + 1,
+        schedule=schedule,
+        published_by=published_by,
+    )
+    dbsession.add(publication)
+    dbsession.flush()  # the unique (date, retailer, version) stops a concurrent twin here
+    return publication
+
+
+@dataclass(frozen=True)
+class PlannedStop:
+    """Where and when a compound is served in one schedule."""
+
+    compound: Compound
+    truck: Truck
+    arrival: dt.datetime
+
+
+@dataclass(frozen=True)
+class MovedStop:
+    before: PlannedStop
+    after: PlannedStop
+
+    @property
+    def compound(self) -> Compound:
+        return self.before.compound
+
+    @property
+    def minutes(self) -> int:
+        """Positive when the truck now comes later."""
+        return round((self.after.arrival - self.before.arrival).total_seconds() / 60)
+
+    @property
+    def truck_changed(self) -> bool:
+        return self.before.truck.id != self.after.truck.id
+
+
+@dataclass(frozen=True)
+class ArrivalDiff:
+    """How a new schedule's arrivals differ from the published ones (``first`` when nothing is
+    published yet: then every stop counts as added)."""
+
+    first: bool
+    moved: list[MovedStop] = field(default_factory=list)
+    added: list[PlannedStop] = field(default_factory=list)
+    dropped: list[PlannedStop] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.moved or self.added or self.dropped)
+
+
+def planned_stops(schedule: Schedule) -> dict[int, PlannedStop]:
+    """The schedule's stops keyed by compound id."""
+    return {
+        stop.compound_id: PlannedStop(stop.compound, route.truck, stop.arrival)
+        for route in schedule.routes
+        for stop in route.stops
+    }
+
+
+def arrival_diff(published: Schedule | None, candidate: Schedule) -> ArrivalDiff:
+    """Compounds whose arrival moved by a minute or more or whose truck changed, sorted by the
+    largest move first; compounds newly on the plan; compounds no longer on it."""
+    after = planned_stops(candidate)
+    if published is None:
+        return ArrivalDiff(first=True, added=_by_arrival(after.values()))
+    before = planned_stops(published)
+    moved = [
+        MovedStop(before[cid], after[cid])
+        for cid in before.keys() & after.keys()
+    ]
+    moved = [m for m in moved if m.minutes != 0 or m.truck_changed]
+    moved.sort(key=lambda m: (-abs(m.minutes), m.compound.code))
+    return ArrivalDiff(
+        first=False,
+        moved=moved,
+        added=_by_arrival(after[cid] for cid in after.keys() - before.keys()),
+        dropped=_by_arrival(before[cid] for cid in before.keys() - after.keys()),
+        unchanged=len(before.keys() & after.keys()) - len(moved),
+    )
+
+
+def _by_arrival(stops) -> list[PlannedStop]:
+    return sorted(stops, key=lambda s: (s.arrival, s.compound.code))
+
+
+def published_stop_count(dbsession: Session, publication: Publication) -> int:
+    """How many compounds a version serves, for the versions list."""
+    return dbsession.scalar(
+        select(func.count(ScheduleStop.id))
+        .join(ScheduleRoute, ScheduleStop.route_id == ScheduleRoute.id)
+        .where(ScheduleRoute.schedule_id == publication.schedule_id)
+    ) or 0

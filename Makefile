@@ -24,11 +24,11 @@ initdb: install
 run: initdb
 	$(BIN)/pserve development.ini
 
-# Debian's Chromium drives the browser tests; they skip with a note where it cannot be installed.
+# Debian's Chromium (and a CJK font for its screenshots) drives the browser tests; they skip with a note where it cannot be installed.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && fc-list :lang=zh | grep -q . ; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
 	      || echo "note: could not install chromium; browser tests will be skipped"; \
 	  else echo "note: chromium missing and not root; browser tests will be skipped"; fi; }
 

@@ -1,0 +1,75 @@
+"""A published day with hand-set times, for the committee and driver tests.
+
+Times are chosen so that the results are known without a solver: truck 1 leaves the depot at
+08:00 and serves compound 1 at 10:37-11:02, compound 2 at 11:20-11:45, then reaches compound 6
+at 12:10 and waits for its 13:00 window (so a late truck catches up there); truck 2 serves
+compound 4 at 09:30-09:55.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from tests.factories import Day, make_day
+from trucks.live import local_today
+from trucks.models import Publication, Schedule, ScheduleRoute, ScheduleStop
+from trucks.publishing import publish
+
+#: truck index -> stops as (compound index, arrival, service start, departure) in "HH:MM"
+FIRST_PLAN = {
+    0: [(0, "10:37", "10:37", "11:02"), (1, "11:20", "11:20", "11:45"), (5, "12:10", "13:00", "13:15")],
+    1: [(3, "09:30", "09:30", "09:55")],
+}
+DELIVERIES = {"vegetables": 12, "dairy": 4, "eggs": 0}
+
+
+@dataclass
+class PublishedDay:
+    day: Day
+    schedule: Schedule
+    publication: Publication
+
+    def stop(self, truck_index: int, seq: int) -> ScheduleStop:
+        route = next(r for r in self.schedule.routes if r.truck_id == self.day.trucks[truck_index].id)
+        return route.stops[seq - 1]
+
+
+def at(date: dt.date, clock: str) -> dt.datetime:
+    return dt.datetime.combine(date, dt.time.fromisoformat(clock))
+
+
+def make_schedule(dbsession: Session, day: Day, plan: dict) -> Schedule:
+    schedule = Schedule(
+        date=day.date, retailer=day.retailer, travel_minutes=60.0, seconds=0.1, seed=0, status="feasible"
+    )
+    for truck_index, stops in plan.items():
+        route = ScheduleRoute(
+            truck=day.trucks[truck_index], depart=at(day.date, "08:00"), back=at(day.date, "14:00"),
+            travel_minutes=60.0,
+        )
+        for seq, (compound_index, arrival, start, departure) in enumerate(stops, 1):
+            route.stops.append(
+                ScheduleStop(
+                    seq=seq, compound=day.compounds[compound_index], arrival=at(day.date, arrival),
+                    start=at(day.date, start), departure=at(day.date, departure),
+                    deliveries=dict(DELIVERIES), fill={"vegetables": 1.0, "dairy": 0.5, "eggs": 0.0},
+                )
+            )
+        schedule.routes.append(route)
+    dbsession.add(schedule)
+    dbsession.flush()
+    return schedule
+
+
+def publish_day(dbsession: Session, *, prefix: str = "F", date: dt.date | None = None, plan=FIRST_PLAN) -> PublishedDay:
+    """Today's day (by default) with ``plan`` published as version 1."""
+    day = make_day(dbsession, date=date or local_today(), prefix=prefix)
+    schedule = make_schedule(dbsession, day, plan)
+    return PublishedDay(day, schedule, publish(dbsession, schedule, "planner"))
+
+
+def republish(dbsession: Session, published: PublishedDay, plan: dict) -> PublishedDay:
+    schedule = make_schedule(dbsession, published.day, plan)
+    return PublishedDay(published.day, schedule, publish(dbsession, schedule, "planner"))

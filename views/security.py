@@ -12,12 +12,17 @@ from enum import StrEnum
 
 from pyramid.authorization import ACLHelper, ALL_PERMISSIONS, Allow, Authenticated, Everyone
 from pyramid.csrf import SessionCSRFStoragePolicy
+from pyramid.events import NewResponse
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden
+from pyramid.renderers import render_to_response
 from pyramid.security import Denied
 from pyramid.session import SignedCookieSessionFactory
 from sqlalchemy import select
 
 from trucks.models import Role, User
+
+from .api.errors import json_error
 
 log = logging.getLogger("foodtrucks.security")
 
@@ -116,6 +121,52 @@ def scoped_retailer_id(request) -> int:
     raise HTTPForbidden()
 
 
+def local_path(target: str | None, default: str = "/") -> str:
+    """``target`` when it is a path on this site, else ``default``: redirects never leave the site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def content_security_policy(nonce: str) -> str:
+    """Everything from this site only; inline scripts only with the request's nonce.
+
+    Inline ``style`` attributes stay allowed: the SVG charts and bars size themselves with them.
+    """
+    return "; ".join(
+        (
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+def set_security_headers(event) -> None:
+    """Headers every response carries; pages of a logged-in user are never cached."""
+    request, headers = event.request, event.response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Content-Security-Policy", content_security_policy(request.csp_nonce))
+    if "Cache-Control" not in headers and request.session.get(SESSION_USER_KEY) is not None:
+        headers["Cache-Control"] = "no-store"
+
+
+def csrf_failed(exc, request):
+    """A state change without this session's CSRF token: refused with 403, in JSON for the API."""
+    if request.path.startswith("/api/"):
+        return json_error(request, 403, "missing or wrong CSRF token: send the X-CSRF-Token header")
+    response = render_to_response("error.jinja2", {"message": request.t("csrf.failed")}, request=request)
+    response.status = 403
+    return response
+
+
 def _session_secret(settings) -> str:
     secret = os.environ.get("FOODTRUCKS_SESSION_SECRET") or settings.get("session.secret")
     if secret:
@@ -145,3 +196,7 @@ def includeme(config) -> None:
     config.set_root_factory(Root)
     config.set_security_policy(SessionSecurityPolicy())
     config.add_request_method(lambda request: request.identity, "user", reify=True)
+    config.add_request_method(lambda request: secrets.token_urlsafe(16), "csp_nonce", reify=True)
+    config.add_subscriber(set_security_headers, NewResponse)
+    for failure in (BadCSRFToken, BadCSRFOrigin):
+        config.add_exception_view(csrf_failed, context=failure)

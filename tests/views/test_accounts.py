@@ -1,0 +1,145 @@
+"""Logging in and out through the real app: sessions, redirects, one message for any wrong
+pair, and rate limiting of failures (timestamps moved instead of sleeping)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import PASSWORD, make_retailer, make_user
+from trucks.models import LoginAttempt, Role
+from trucks.ratelimit import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USERNAME, WINDOW
+
+
+@pytest.fixture
+def planner(dbsession):
+    return make_user(dbsession, Role.PLANNER, username="planner1", retailer=make_retailer(dbsession, "逸刻"))
+
+
+def login_form(testapp, next_path=None):
+    page = testapp.get("/login", params={"next": next_path} if next_path else {})
+    return page.forms["login-form"]
+
+
+def submit_login(testapp, username, password, status="*", next_path=None):
+    form = login_form(testapp, next_path)
+    form["username"] = username
+    form["password"] = password
+    return form.submit(status=status)
+
+
+def age_failures(dbsession, by: dt.timedelta) -> None:
+    """Moves every recorded failure ``by`` into the past, as if that time had passed."""
+    for attempt in dbsession.scalars(select(LoginAttempt)):
+        attempt.at -= by
+    dbsession.flush()
+
+
+def failures(dbsession, username):
+    return dbsession.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.username == username))
+
+
+def test_login_page_is_chinese_first_with_english(testapp):
+    assert "用户名" in testapp.get("/login").text
+    testapp.set_cookie("lang", "en")
+    assert "Username" in testapp.get("/login").text
+
+
+def test_login_sets_a_signed_httponly_samesite_session_and_goes_home(testapp, planner):
+    response = submit_login(testapp, "planner1", PASSWORD, status=302)
+    assert response.location == "http://example.com/"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("foodtrucks_session=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "planner1" in testapp.get("/login").text  # the session now carries the user
+
+
+def test_tampered_session_cookie_is_no_login(testapp, planner):
+    submit_login(testapp, "planner1", PASSWORD, status=302)
+    value = testapp.cookies["foodtrucks_session"]
+    testapp.set_cookie("foodtrucks_session", value[:-4] + ("AAAA" if not value.endswith("AAAA") else "BBBB"))
+    assert "planner1" not in testapp.get("/login").text
+
+
+def test_login_follows_a_local_next_only(testapp, planner):
+    assert submit_login(testapp, "planner1", PASSWORD, status=302, next_path="/plan/2022-04-20").location == (
+        "http://example.com/plan/2022-04-20"
+    )
+    for outside in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        response = submit_login(testapp, "planner1", PASSWORD, status=302, next_path=outside)
+        assert response.location == "http://example.com/"
+
+
+def test_unknown_user_and_wrong_password_get_the_same_message(testapp, dbsession, planner):
+    wrong_password = submit_login(testapp, "planner1", "not the password", status=400)
+    unknown_user = submit_login(testapp, "nobody", "not the password", status=400)
+    assert "用户名或密码错误" in wrong_password.text and "用户名或密码错误" in unknown_user.text
+    assert "Set-Cookie" not in wrong_password.headers or "user_id" not in wrong_password.headers["Set-Cookie"]
+    assert failures(dbsession, "planner1") == 1
+    assert failures(dbsession, "nobody") == 1
+
+
+def test_sixth_attempt_is_refused_even_with_the_right_password(testapp, dbsession, planner):
+    for _ in range(MAX_FAILURES_PER_USERNAME):
+        submit_login(testapp, "planner1", "guess", status=400)
+    refused = submit_login(testapp, "planner1", PASSWORD, status=429)
+    assert "登录失败次数过多，请 15 分钟后再试" in refused.text
+    testapp.set_cookie("lang", "en")
+    assert "Too many failed attempts: try again in 15 minutes" in submit_login(
+        testapp, "PLANNER1 ", PASSWORD, status=429  # the same name however it is written
+    ).text
+
+
+def test_login_works_again_once_the_failures_leave_the_window(testapp, dbsession, planner):
+    for _ in range(MAX_FAILURES_PER_USERNAME):
+        submit_login(testapp, "planner1", "guess", status=400)
+    submit_login(testapp, "planner1", PASSWORD, status=429)
+    # Ten minutes later the oldest failure is still inside the window: 5 more minutes to wait.
+    age_failures(dbsession, dt.timedelta(minutes=10))
+    assert "5 分钟后再试" in submit_login(testapp, "planner1", PASSWORD, status=429).text
+    age_failures(dbsession, dt.timedelta(minutes=5, seconds=1))
+    submit_login(testapp, "planner1", PASSWORD, status=302)
+    assert failures(dbsession, "planner1") == 0  # success clears the user's failures
+
+
+def test_old_failures_are_pruned_when_a_new_one_is_recorded(testapp, dbsession, planner):
+    submit_login(testapp, "planner1", "guess", status=400)
+    age_failures(dbsession, WINDOW + dt.timedelta(minutes=1))
+    submit_login(testapp, "someone", "guess", status=400)
+    assert failures(dbsession, "planner1") == 0
+    assert failures(dbsession, "someone") == 1
+
+
+def test_one_address_trying_many_names_is_refused(testapp, dbsession, planner):
+    for i in range(MAX_FAILURES_PER_ADDRESS):
+        submit_login(testapp, f"name{i}", "guess", status=400)
+    submit_login(testapp, "planner1", PASSWORD, status=429)
+    other_address = {"REMOTE_ADDR": "10.0.0.9"}
+    form = login_form(testapp)
+    form["username"], form["password"] = "planner1", PASSWORD
+    form.submit(status=302, extra_environ=other_address)
+
+
+def test_login_without_csrf_token_is_refused(testapp, dbsession, planner):
+    testapp.get("/login")
+    response = testapp.post("/login", {"username": "planner1", "password": PASSWORD}, status=403)
+    assert "表单已过期" in response.text
+    assert "planner1" not in testapp.get("/login").text  # not logged in
+
+
+def test_logout_ends_the_session_and_needs_csrf(testapp, planner):
+    submit_login(testapp, "planner1", PASSWORD, status=302)
+    page = testapp.get("/login")
+    testapp.post("/logout", status=403)  # no token: still logged in
+    assert "planner1" in testapp.get("/login").text
+    token = page.html.find("meta", attrs={"name": "csrf-token"})["content"]
+    response = testapp.post("/logout", {"csrf_token": token}, status=302)
+    assert response.location == "http://example.com/login"
+    assert "planner1" not in testapp.get("/login").text
+
+
+def test_login_renews_the_session_and_its_csrf_token(testapp, planner):
+    before = login_form(testapp)["csrf_token"].value
+    submit_login(testapp, "planner1", PASSWORD, status=302)
+    assert login_form(testapp)["csrf_token"].value != before

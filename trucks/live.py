@@ -55,6 +55,11 @@ def local_now() -> dt.datetime:
     return dt.datetime.now(LOCAL_TIMEZONE).replace(tzinfo=None, second=0, microsecond=0)
 
 
+def local_from_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored UTC timestamp (``created_at``, ``published_at``) as naive local time."""
+    return moment.replace(tzinfo=dt.UTC).astimezone(LOCAL_TIMEZONE).replace(tzinfo=None)
+
+
 def local_today() -> dt.date:
     return local_now().date()
 
@@ -167,7 +172,7 @@ class TimeChange:
 class ReportFact:
     date: dt.date
     reason: str
-    created_at: dt.datetime
+    created_at: dt.datetime  # local time
 
     def as_json(self) -> dict:
         return {"date": self.date.isoformat(), "reason": self.reason, "created_at": _iso(self.created_at)}
@@ -179,7 +184,7 @@ class CompoundDay:
 
     date: dt.date
     version: int | None = None  # None: nothing published for this compound on this date
-    published_at: dt.datetime | None = None
+    published_at: dt.datetime | None = None  # local time
     retailer: str = ""
     plate: str = ""
     arrival: dt.datetime | None = None
@@ -428,7 +433,7 @@ def compound_day(dbsession: Session, compound: Compound, date: dt.date) -> Compo
     earlier version said when the time moved, the driver's updated estimate, and the
     committee's own "cannot receive" reports."""
     reports = tuple(
-        ReportFact(r.date, r.reason, r.created_at)
+        ReportFact(r.date, r.reason, local_from_utc(r.created_at))
         for r in dbsession.scalars(
             select(CommitteeReport)
             .where(CommitteeReport.compound_id == compound.id, CommitteeReport.date == date)
@@ -466,7 +471,7 @@ def compound_day(dbsession: Session, compound: Compound, date: dt.date) -> Compo
     return CompoundDay(
         date=date,
         version=publication.version,
-        published_at=publication.published_at,
+        published_at=local_from_utc(publication.published_at),
         retailer=publication.retailer.name,
         plate=route.truck.plate,
         arrival=stop.arrival,
@@ -543,7 +548,7 @@ def driver_route(dbsession: Session, truck: Truck, date: dt.date) -> DriverRoute
     return DriverRoute(
         date=date,
         version=publication.version,
-        published_at=publication.published_at,
+        published_at=local_from_utc(publication.published_at),
         retailer=publication.retailer.name,
         truck_code=truck.code,
         plate=truck.plate,

@@ -79,6 +79,7 @@ def test_compound_day_shows_the_published_stop_without_anything_private(dbsessio
     compound = published.day.compounds[0]
     facts = compound_day(dbsession, compound, published.day.date)
     assert facts.version == 1
+    assert facts.published_at == published.publication.published_at + dt.timedelta(hours=8)  # UTC stored, Shanghai shown
     assert [m.strftime("%H:%M") for m in facts.window] == ["10:30", "10:45"]
     assert facts.stay_minutes == 25
     assert facts.plate == published.day.trucks[0].plate

@@ -1,0 +1,114 @@
+"""The committee's public page, its QR code, the A4 notice and "cannot receive", through the app."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import xml.etree.ElementTree as ET
+
+import segno
+from sqlalchemy import select
+
+from tests.fieldday import FIRST_PLAN, publish_day, republish
+from trucks.models import CommitteeReport
+
+
+def page_url(compound, suffix: str = "") -> str:
+    return f"/c/{compound.access_token}{suffix}"
+
+
+def test_page_shows_the_window_rounded_to_15_minutes_the_stay_and_the_goods(testapp, dbsession):
+    published = publish_day(dbsession, prefix="CM1")
+    compound = published.day.compounds[0]  # arrives 10:37, leaves 11:02
+    page = testapp.get(page_url(compound)).text
+    assert "10:30–10:45" in page
+    assert "停留约 25 分钟（至 11:02 离开）" in page
+    assert "蔬菜" in page and "奶制品" in page and "禽蛋" not in page  # no eggs on this stop
+    assert published.day.trucks[0].plate in page and published.day.retailer.name in page
+    assert "今天" in page and "明天" in page and "这一天的到达时间尚未发布" in page  # tomorrow: nothing yet
+
+
+def test_page_is_in_english_on_request(testapp, dbsession):
+    compound = publish_day(dbsession, prefix="CM2").day.compounds[0]
+    testapp.set_cookie("lang", "en")
+    page = testapp.get(page_url(compound)).text
+    assert "The food truck arrives" in page and "Vegetables" in page and "10:30–10:45" in page
+
+
+def test_page_shows_nothing_private_and_no_other_compound(testapp, dbsession):
+    published = publish_day(dbsession, prefix="CM3")
+    compound, *others = published.day.compounds
+    page = testapp.get(page_url(compound)).text
+    assert compound.name in page
+    assert compound.contact not in page
+    for other in others:
+        assert other.name not in page and other.contact not in page and other.access_token not in page
+    assert published.day.trucks[1].plate not in page  # the other truck serves other compounds
+    assert "planner" not in page  # who published is not shown
+
+
+def test_unknown_token_is_404_on_every_committee_route(testapp, dbsession):
+    publish_day(dbsession, prefix="CM4")
+    for path in ("/c/not-a-token", "/c/not-a-token/notice", "/c/not-a-token/qr.svg"):
+        testapp.get(path, status=404)
+    testapp.post("/c/not-a-token/report", {"reason": "x"}, status=(403, 404))
+
+
+def test_qr_is_an_svg_of_the_page_address(testapp, dbsession):
+    compound = publish_day(dbsession, prefix="CM5").day.compounds[0]
+    response = testapp.get(page_url(compound, "/qr.svg"))
+    assert response.content_type == "image/svg+xml"
+    root = ET.fromstring(response.body)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    expected = segno.make(f"http://example.com/c/{compound.access_token}", error="m", micro=False)
+    drawn = io.BytesIO()
+    expected.save(drawn, kind="svg", scale=8, border=4)
+    assert response.body == drawn.getvalue()  # the code of exactly this page's absolute address
+    inline = testapp.get(page_url(compound)).html.select_one(".qr-code svg")
+    assert inline.select_one("path")["d"] == ET.fromstring(expected.svg_inline(scale=5, border=2)).find("path").get("d")
+
+
+def test_notice_is_a_printable_a4_page_with_window_goods_and_qr(testapp, dbsession):
+    published = publish_day(dbsession, prefix="CM6")
+    compound = published.day.compounds[0]
+    notice = testapp.get(page_url(compound, "/notice"))
+    assert compound.name in notice.text and "10:30–10:45" in notice.text and "蔬菜" in notice.text
+    assert notice.html.select_one(".notice-sheet .qr-code svg") is not None
+    button = notice.html.select_one("#print-button")
+    assert "no-print" in button.parent["class"]
+    stylesheet = next(link["href"] for link in notice.html.select("link[rel=stylesheet]") if "print.css" in link["href"])
+    css = testapp.get(stylesheet).text
+    assert "@page { size: A4;" in css and ".no-print { display: none" in css.replace("header.top, ", "")
+    other_day = (published.day.date + dt.timedelta(days=1)).isoformat()
+    assert "尚未发布" in testapp.get(page_url(compound, "/notice"), {"date": other_day}).text
+
+
+def test_cannot_receive_is_stored_confirmed_and_shown(testapp, dbsession):
+    published = publish_day(dbsession, prefix="CM7")
+    compound = published.day.compounds[0]
+    form = testapp.get(page_url(compound)).forms["report-form"]
+    assert form["date"].value == published.day.date.isoformat()  # today is preselected
+    form["reason"] = "小区今日全员核酸，无法组织取货"
+    page = form.submit(status=303).follow()
+    assert "已记录" in page.text and "小区今日全员核酸，无法组织取货" in page.text
+    reports = dbsession.scalars(select(CommitteeReport).where(CommitteeReport.compound_id == compound.id)).all()
+    assert [(r.date, r.reason) for r in reports] == [(published.day.date, "小区今日全员核酸，无法组织取货")]
+
+
+def test_cannot_receive_without_reason_or_csrf_stores_nothing(testapp, dbsession):
+    compound = publish_day(dbsession, prefix="CM8").day.compounds[0]
+    form = testapp.get(page_url(compound)).forms["report-form"]
+    form["reason"] = "   "
+    page = form.submit(status=400)
+    assert "请填写无法接收的原因" in page.text
+    testapp.post(page_url(compound, "/report"), {"date": form["date"].value, "reason": "x"}, status=403)
+    assert dbsession.scalars(select(CommitteeReport)).all() == []
+
+
+def test_a_second_publication_that_moved_the_time_shows_a_notice(testapp, dbsession):
+    published = publish_day(dbsession, prefix="CM9")
+    compound = published.day.compounds[0]
+    assert "时间已调整" not in testapp.get(page_url(compound)).text
+    republish(dbsession, published, {0: [(0, "11:05", "11:05", "11:30")] + FIRST_PLAN[0][1:], 1: FIRST_PLAN[1]})
+    page = testapp.get(page_url(compound)).text
+    assert "时间已调整：第 2 版排班把到达时间从 10:30–10:45 改为 11:00–11:15。" in page
+    assert "10:30–10:45" not in page.replace("从 10:30–10:45", "")  # the old window only in the notice

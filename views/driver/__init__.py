@@ -1,0 +1,133 @@
+"""A driver's own route of a day: the phone-first stop list, the printable sheet, and the
+arrived / departed / delay reports that re-time the later stops (``trucks.live``).
+
+A driver sees only ``request.user.truck_id``'s route; an admin may look at any truck with
+``?truck=CODE``; planners have no driver pages (the ACL refuses them).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.view import view_config
+
+from trucks.live import (
+    FieldInputError,
+    driver_route,
+    local_today,
+    parse_clock,
+    published_trucks,
+    record_stop_event,
+    truck_by_code,
+)
+from trucks.models import Role, Truck
+
+from ..committee.dates import parse_date, template_helpers
+from ..security import Permission
+
+FLASH_DONE = "driver"
+FLASH_ERROR = "driver-error"
+
+
+def _date(request) -> dt.date:
+    date = parse_date(request.matchdict["date"])
+    if date is None:
+        raise HTTPNotFound()
+    return date
+
+
+def _truck(request) -> Truck | None:
+    """The truck this request may see: the driver's own; for an admin the ``?truck=`` one, or
+    None until one is chosen."""
+    user = request.user
+    if user.role == Role.DRIVER:
+        truck = request.dbsession.get(Truck, user.truck_id) if user.truck_id is not None else None
+        if truck is None:
+            raise HTTPForbidden()
+        return truck
+    if user.role == Role.ADMIN:
+        code = request.GET.get("truck")
+        if not code:
+            return None
+        truck = truck_by_code(request.dbsession, code)
+        if truck is None:
+            raise HTTPNotFound()
+        return truck
+    raise HTTPForbidden()
+
+
+def _truck_query(request, truck: Truck) -> dict:
+    """Keeps an admin's truck choice in the links it follows; a driver needs none."""
+    return {"truck": truck.code} if request.user.role == Role.ADMIN else {}
+
+
+def _route_page(request) -> dict:
+    date = _date(request)
+    truck = _truck(request)
+    context = {"date": date, "truck": truck, **template_helpers(request)}
+    if truck is None:
+        return {**context, "route": None, "choices": published_trucks(request.dbsession, date)}
+    return {
+        **context,
+        "route": driver_route(request.dbsession, truck, date),
+        "truck_query": _truck_query(request, truck),
+        "done": request.session.pop_flash(FLASH_DONE),
+        "errors": request.session.pop_flash(FLASH_ERROR),
+    }
+
+
+@view_config(route_name="driver_home", request_method="GET", permission=Permission.DRIVER_STOPS_READ)
+def driver_home(request):
+    """Today's route."""
+    query = {"truck": request.GET["truck"]} if "truck" in request.GET else {}
+    return HTTPSeeOther(request.route_url("driver_day", date=local_today().isoformat(), _query=query))
+
+
+@view_config(route_name="driver_day", request_method="GET", renderer="driver/day.jinja2",
+             permission=Permission.DRIVER_STOPS_READ)
+def driver_day(request):
+    return _route_page(request)
+
+
+@view_config(route_name="driver_sheet", request_method="GET", renderer="driver/sheet.jinja2",
+             permission=Permission.DRIVER_STOPS_READ)
+def driver_sheet(request):
+    return _route_page(request)
+
+
+@view_config(route_name="driver_stop_event", request_method="POST", permission=Permission.DRIVER_STOPS_WRITE)
+def driver_stop_event(request):
+    """Records arrived, departed or a delay on a stop of the truck's current route; any other
+    stop (another truck's, an old version's, another day's) is 404."""
+    date = _date(request)
+    truck = _truck(request)
+    if truck is None:
+        raise HTTPNotFound()
+    try:
+        stop_id = int(request.matchdict["stop_id"])
+    except ValueError:
+        raise HTTPNotFound() from None
+    kind = request.POST.get("kind", "")
+    at_text = request.POST.get("at", "").strip()
+    minutes_text = request.POST.get("delay_minutes", "").strip()
+    try:
+        at = parse_clock(date, at_text) if at_text else None
+        minutes = _whole_minutes(minutes_text) if kind == "delay" else None
+        record_stop_event(request.dbsession, truck, date, stop_id, kind, at=at, delay_minutes=minutes,
+                          created_by=request.user.username)
+    except LookupError:
+        raise HTTPNotFound() from None
+    except FieldInputError as error:
+        request.session.flash(request.t(f"driver.error.{error.code}", **error.values), FLASH_ERROR)
+    else:
+        request.session.flash(request.t(f"driver.recorded.{kind}", minutes=minutes), FLASH_DONE)
+    return HTTPSeeOther(request.route_url("driver_day", date=date.isoformat(),
+                                          _query=_truck_query(request, truck), _anchor=f"stop-{stop_id}"))
+
+
+def _whole_minutes(text: str) -> int | None:
+    """The delay a driver typed; None (refused by ``record_stop_event``) when not a whole number."""
+    try:
+        return int(text)
+    except ValueError:
+        return None

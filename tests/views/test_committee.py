@@ -112,3 +112,21 @@ def test_a_second_publication_that_moved_the_time_shows_a_notice(testapp, dbsess
     page = testapp.get(page_url(compound)).text
     assert "时间已调整：第 2 版排班把到达时间从 10:30–10:45 改为 11:00–11:15。" in page
     assert "10:30–10:45" not in page.replace("从 10:30–10:45", "")  # the old window only in the notice
+
+
+def test_print_button_script_carries_the_pages_csp_nonce(testapp, dbsession):
+    compound = publish_day(dbsession, prefix="CMA").day.compounds[0]
+    notice = testapp.get(page_url(compound, "/notice"))
+    nonce = notice.html.select_one("script")["nonce"]
+    assert f"'nonce-{nonce}'" in notice.headers["Content-Security-Policy"]
+    assert not notice.html.select("script[src]")  # nothing loaded from anywhere
+
+
+def test_a_link_may_ask_for_a_given_date_and_a_bad_date_is_404(testapp, dbsession):
+    published = publish_day(dbsession, prefix="CMB", date=dt.date(2022, 4, 20))
+    compound = published.day.compounds[0]
+    assert "10:30–10:45" not in testapp.get(page_url(compound)).text  # not today's
+    page = testapp.get(page_url(compound), {"date": "2022-04-20"})
+    assert "10:30–10:45" in page.text and "4月20日 星期三" in page.text
+    assert "report-form" not in page.text  # a day that has passed cannot be refused any more
+    testapp.get(page_url(compound), {"date": "20.4.2022"}, status=404)

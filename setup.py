@@ -23,6 +23,8 @@ tests_require = [
     "hypothesis>=6.100",
     "playwright>=1.45",
     "psycopg[binary]>=3.1",
+    "openapi-spec-validator>=0.7",
+    "jsonschema>=4.18",
 ]
 
 setup(

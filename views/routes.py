@@ -39,6 +39,7 @@ def includeme(config) -> None:
     # JSON API: the same data and permissions as the pages
     config.add_route("api_openapi", "/api/openapi.json")
     config.add_route("api_docs", "/api/docs")
+    config.add_route("api_session", "/api/session")
     config.add_route("api_day", "/api/days/{date}")
     config.add_route("api_import", "/api/days/{date}/import")
     config.add_route("api_solve", "/api/days/{date}/solve")

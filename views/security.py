@@ -27,6 +27,7 @@ from .api.errors import json_error
 log = logging.getLogger("foodtrucks.security")
 
 SESSION_USER_KEY = "user_id"
+SESSION_COOKIE_NAME = "foodtrucks_session"
 
 
 class Permission(StrEnum):
@@ -183,7 +184,7 @@ def includeme(config) -> None:
     config.set_session_factory(
         SignedCookieSessionFactory(
             _session_secret(settings),
-            cookie_name="foodtrucks_session",
+            cookie_name=SESSION_COOKIE_NAME,
             httponly=True,
             samesite="Lax",
             secure=secure,

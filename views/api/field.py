@@ -1,0 +1,174 @@
+"""The committee's and the driver's data as JSON, from the same ``trucks.live`` facts as their pages.
+
+A compound's token is the key to its public data (nothing private: no phone numbers, no other
+compounds); a driver reaches only their own truck's published stops.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from pyramid.httpexceptions import HTTPNotFound
+from sqlalchemy import select
+
+from trucks.live import (
+    FieldInputError,
+    ReportFact,
+    compound_day,
+    driver_route,
+    local_from_utc,
+    local_today,
+    parse_clock,
+    record_stop_event,
+    report_cannot_receive,
+)
+from trucks.models import Schedule, ScheduleRoute, ScheduleStop
+
+from ..committee import DAYS_SHOWN
+from ..committee import _compound as token_compound
+from ..committee import _first_day as first_shown_day
+from ..committee.dates import parse_date
+from ..driver import _truck as visible_truck
+from ..security import Permission
+from .errors import ApiError, field_problem
+from .inputs import integer_field, json_object, path_int, text_field
+from .spec import QueryParam, Reply, api_view
+
+ADMIN_TRUCK = QueryParam("truck", "admins only: the truck's code (a driver always gets their own)")
+
+
+def _field_error(error: FieldInputError) -> ApiError:
+    return ApiError(422, str(error), [field_problem(error.field, error.code, str(error))])
+
+
+@api_view(
+    "api_compound",
+    summary="A compound's published arrival windows for today and tomorrow",
+    tag="committee",
+    query=(QueryParam("date", "the first day shown, YYYY-MM-DD (default today)", {"type": "string", "format": "date"}),),
+    responses={200: Reply("the compound and its days", "Compound")},
+)
+def compound(request):
+    """Public: the link's token is the key, and a wrong token is 404. Each day has the current
+    version's 15-minute window, how long the truck stays, retailer and plate, the goods, a notice
+    when a newer version moved the time, and the driver's updated estimate."""
+    found = token_compound(request)
+    first = first_shown_day(request)
+    return {
+        "compound": {"name": found.name, "town": found.town, "address": found.address},
+        "days": [
+            compound_day(request.dbsession, found, first + dt.timedelta(days=offset)).as_json()
+            for offset in range(DAYS_SHOWN)
+        ],
+    }
+
+
+@api_view(
+    "api_compound_report",
+    "POST",
+    summary='Report "cannot receive" for a day',
+    tag="committee",
+    request_body={"application/json": "NewReport"},
+    responses={
+        201: Reply("stored: the planner's next solve leaves the compound out that day", "Report"),
+        422: Reply("the date or reason is not acceptable", "Error"),
+    },
+)
+def compound_report(request):
+    """Public like the page, but a change: it needs the session's CSRF token."""
+    found = token_compound(request)
+    body = json_object(request)
+    date_text = body.get("date")
+    date = local_today() if date_text is None else parse_date(date_text)
+    if date is None:
+        raise ApiError(422, "date must be YYYY-MM-DD", [field_problem("date", "date_format", "YYYY-MM-DD")])
+    reason = body.get("reason")
+    try:
+        report = report_cannot_receive(request.dbsession, found, date, reason if isinstance(reason, str) else "")
+    except FieldInputError as error:
+        raise _field_error(error) from None
+    request.response.status = 201
+    return ReportFact(report.date, report.reason, local_from_utc(report.created_at)).as_json()
+
+
+@api_view(
+    "api_driver_day",
+    summary="The driver's own published stops of a day, with current estimates",
+    tag="driver",
+    permission=Permission.DRIVER_STOPS_READ,
+    query=(ADMIN_TRUCK,),
+    responses={200: Reply("the truck's route, or null when nothing is published for it", "DriverDay")},
+)
+def driver_day(request):
+    """Order, compound, address, committee contact, navigation link, goods to hand over and
+    each stop's published and estimated times."""
+    date = parse_date(request.matchdict["date"])
+    if date is None:
+        raise HTTPNotFound()
+    truck = _truck(request)
+    route = driver_route(request.dbsession, truck, date)
+    return {"date": date.isoformat(), "truck_id": truck.code, "route": None if route is None else route.as_json()}
+
+
+def _truck(request):
+    truck = visible_truck(request)
+    if truck is None:
+        raise ApiError(400, "an admin names the truck with ?truck=CODE")
+    return truck
+
+
+@api_view(
+    "api_driver_stop_event",
+    "POST",
+    summary="Report arrived, departed or a delay at a stop",
+    tag="driver",
+    permission=Permission.DRIVER_STOPS_WRITE,
+    query=(ADMIN_TRUCK,),
+    request_body={"application/json": "NewStopEvent"},
+    responses={
+        201: Reply("recorded; the stop with its new estimate", "StopEvent"),
+        422: Reply("the report is not acceptable (field says which part)", "Error"),
+    },
+)
+def driver_stop_event(request):
+    """Only stops of the truck's current published route; any other stop is 404. Later stops'
+    estimates (and the compounds' pages) follow from the report."""
+    truck = _truck(request)
+    stop_id = path_int(request, "stop_id")
+    date = request.dbsession.scalar(
+        select(Schedule.date)
+        .join(ScheduleRoute, ScheduleRoute.schedule_id == Schedule.id)
+        .join(ScheduleStop, ScheduleStop.route_id == ScheduleRoute.id)
+        .where(ScheduleStop.id == stop_id)
+    )
+    if date is None:
+        raise HTTPNotFound()
+    body = json_object(request)
+    kind = text_field(body, "kind")
+    at_text = text_field(body, "at", required=False)
+    try:
+        event = record_stop_event(
+            request.dbsession,
+            truck,
+            date,
+            stop_id,
+            kind,
+            at=parse_clock(date, at_text) if at_text else None,
+            delay_minutes=integer_field(body, "delay_minutes"),
+            created_by=request.user.username,
+        )
+    except LookupError:
+        raise HTTPNotFound() from None
+    except FieldInputError as error:
+        raise _field_error(error) from None
+    request.response.status = 201
+    route = driver_route(request.dbsession, truck, date)
+    stop = next(s for s in route.stops if s.stop_id == stop_id)
+    return {
+        "event": {
+            "id": event.id,
+            "kind": event.kind,
+            "at": event.at.isoformat(timespec="minutes"),
+            "delay_minutes": event.delay_minutes,
+        },
+        "stop": stop.as_json(),
+    }

@@ -1,0 +1,468 @@
+"""The planner's day as JSON: import, solve, constraints and publications.
+
+Scoping and the day's queries are the planner pages' own (``PlanDay``); every change goes
+through the same ``trucks`` functions the pages call.
+"""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPNoContent, HTTPNotFound
+from sqlalchemy import select
+
+from trucks import constraints as plan_constraints
+from trucks import publishing, solving
+from trucks.importer import FILE_NAMES, ImportFailed, import_day
+from trucks.live import truck_by_code
+from trucks.models import Compound, ImportBatch, PlanConstraint, Publication, Schedule, SolveRun, SolveStatus
+from trucks.services import PlanningSettings, schedule_document
+
+from ..planner.day import PlanDay
+from ..planner.review import Review, build_review, day_categories, load_schedule
+from ..planner.views import _start_after_commit as start_after_commit
+from ..security import Permission, scoped_retailer_id
+from .errors import ApiError, field_problem
+from .inputs import json_object, local_timestamp, path_int, text_field
+from .spec import QueryParam, Reply, api_view
+
+TAG = "planner"
+RETAILER = QueryParam("retailer", "admins only: the retailer's id (a planner always gets their own)", {"type": "integer"})
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+def run_json(run: SolveRun) -> dict:
+    return {
+        "id": run.id,
+        "date": run.date.isoformat(),
+        "status": run.status,
+        "progress": run.progress,
+        "message": run.message,
+        "finished": run.status in (SolveStatus.DONE, SolveStatus.FAILED),
+        "created_at": local_timestamp(run.created_at),
+        "created_by": run.created_by,
+        "schedule_id": run.schedule_id,
+    }
+
+
+def schedule_json(dbsession, schedule: Schedule) -> dict:
+    """The export's document (routes by truck code, unserved with reasons) plus the row's facts."""
+    return {
+        "id": schedule.id,
+        "status": schedule.status,
+        "travel_minutes": schedule.travel_minutes,
+        **schedule_document(dbsession, schedule),
+    }
+
+
+def fill_rates_json(review: Review) -> dict:
+    return {
+        "categories": [
+            {"category": c.key, "stock": c.stock, "demand": c.demand, "delivered": c.delivered, "rate": c.rate}
+            for c in review.categories
+        ],
+        "compounds": [
+            {
+                "compound_id": fill.compound.code,
+                "name": fill.compound.name,
+                "truck_id": fill.truck_code,
+                "rate": fill.rate,
+                "delivered": {key: delivered for key, (delivered, _) in fill.cells.items()},
+                "demand": {key: demanded for key, (_, demanded) in fill.cells.items()},
+            }
+            for fill in review.compounds
+        ],
+    }
+
+
+def batch_json(batch: ImportBatch) -> dict:
+    return {
+        "id": batch.id,
+        "created_at": local_timestamp(batch.created_at),
+        "created_by": batch.created_by,
+        "counts": batch.counts,
+        "notes": batch.notes,
+    }
+
+
+def constraint_json(constraint: PlanConstraint) -> dict:
+    return {
+        "id": constraint.id,
+        "kind": constraint.kind,
+        "truck_id": constraint.truck.code,
+        "compound_id": constraint.compound.code if constraint.compound else None,
+        "locked_route": constraint.locked_route,
+    }
+
+
+def publication_json(dbsession, publication: Publication) -> dict:
+    return {
+        "version": publication.version,
+        "published_at": local_timestamp(publication.published_at),
+        "published_by": publication.published_by,
+        "schedule_id": publication.schedule_id,
+        "stops": publishing.published_stop_count(dbsession, publication),
+    }
+
+
+def _planned_json(stop: publishing.PlannedStop) -> dict:
+    return {
+        "compound_id": stop.compound.code,
+        "name": stop.compound.name,
+        "truck_id": stop.truck.code,
+        "arrival": stop.arrival.isoformat(timespec="seconds"),
+    }
+
+
+def diff_json(diff: publishing.ArrivalDiff) -> dict:
+    return {
+        "first": diff.first,
+        "changed": diff.changed,
+        "unchanged": diff.unchanged,
+        "moved": [
+            {
+                "compound_id": moved.compound.code,
+                "name": moved.compound.name,
+                "minutes": moved.minutes,
+                "truck_changed": moved.truck_changed,
+                "before": _planned_json(moved.before),
+                "after": _planned_json(moved.after),
+            }
+            for moved in diff.moved
+        ],
+        "added": [_planned_json(stop) for stop in diff.added],
+        "dropped": [_planned_json(stop) for stop in diff.dropped],
+    }
+
+
+def _candidate_diff(day: PlanDay) -> publishing.ArrivalDiff:
+    latest = day.latest_publication
+    return publishing.arrival_diff(latest.schedule if latest else None, day.latest_schedule)
+
+
+# --------------------------------------------------------------------------- the day
+
+
+@api_view(
+    "api_day",
+    summary="The day: what was imported, the latest solve and schedule, fill rates",
+    tag=TAG,
+    permission=Permission.PLAN_READ,
+    query=(RETAILER,),
+    responses={200: Reply("the retailer's day", "Day")},
+)
+def day(request):
+    """Counts of the trucks loaded and compounds supplied, stock and demand per category, the
+    import batches, the running (else the last) solve run, the latest schedule in the export's
+    shape, its fill rates per category and per compound, and the published version."""
+    day = PlanDay(request)
+    stock, orders, categories = day_categories(request.dbsession, day.date, day.retailer_id)
+    schedule = load_schedule(request.dbsession, day.latest_schedule.id) if day.latest_schedule else None
+    run = day.active_run or day.last_run
+    return {
+        "date": day.date.isoformat(),
+        "retailer": {"id": day.retailer.id, "name": day.retailer.name},
+        "imported": {
+            "trucks": len(day.trucks),
+            "compounds": len(day.compounds),
+            "categories": [
+                {
+                    "category": c.key,
+                    "name_zh": c.name_zh,
+                    "name_en": c.name_en,
+                    "stock": stock.get(c.key, 0),
+                    "demand": sum(order.get(c.key, 0) for order in orders.values()),
+                }
+                for c in categories
+            ],
+            "batches": [batch_json(batch) for batch in day.imports],
+        },
+        "solve_run": run_json(run) if run else None,
+        "schedule": schedule_json(request.dbsession, schedule) if schedule else None,
+        "fill_rates": fill_rates_json(build_review(request, schedule)) if schedule else None,
+        "published_version": day.latest_publication.version if day.latest_publication else None,
+    }
+
+
+IMPORT_BODY = {
+    "type": "object",
+    "properties": {
+        kind: {"type": "string", "contentMediaType": "text/csv", "description": f"{name} (UTF-8)"}
+        for kind, name in FILE_NAMES.items()
+    },
+    "required": ["stock", "demand"],
+}
+
+
+@api_view(
+    "api_import",
+    "POST",
+    summary="Import the day's CSV files, all or nothing",
+    tag=TAG,
+    permission=Permission.PLAN_WRITE,
+    query=(RETAILER,),
+    request_body={"multipart/form-data": IMPORT_BODY},
+    responses={
+        201: Reply("imported", "ImportBatch"),
+        422: Reply("nothing imported: every problem by file, row and column", "Error"),
+    },
+)
+def import_files(request):
+    """The same checks as the page and the command line; with any problem nothing is written.
+    A planner may import only their own retailer's trucks and demand."""
+    day = PlanDay(request)
+    files = {}
+    for kind in FILE_NAMES:
+        part = request.POST.get(kind)
+        if part is None:
+            continue
+        if not hasattr(part, "file"):
+            raise ApiError(400, f"send {kind} as a file part of the multipart body")
+        files[kind] = part.file.read()
+    try:
+        batch = import_day(
+            request.dbsession,
+            day.date,
+            files,
+            retailer_id=None if day.is_admin else day.retailer_id,
+            user=request.user.username,
+            max_stops_default=PlanningSettings.from_settings(request.registry.settings).max_stops_default,
+        )
+    except ImportFailed as failed:
+        problems = sorted(failed.problems, key=lambda p: (p.file, p.row or 0, p.column or ""))
+        raise ApiError(
+            422,
+            "the import has problems: nothing was imported",
+            [
+                {"file": p.file, "row": p.row, "column": p.column, "code": p.code, "reason": p.message(request.language)}
+                for p in problems
+            ],
+        ) from None
+    request.response.status = 201
+    return batch_json(batch)
+
+
+# --------------------------------------------------------------------------- solving
+
+
+@api_view(
+    "api_solve",
+    "POST",
+    summary="Start solving the day in the background",
+    tag=TAG,
+    permission=Permission.PLAN_WRITE,
+    query=(RETAILER,),
+    responses={
+        202: Reply("started: poll the run (its URL is in Location)", "SolveRun"),
+        409: Reply("a solve of this day is still running (its run_id is given)", "Error"),
+        422: Reply("nothing to solve: no demand or no loaded truck", "Error"),
+    },
+)
+def solve(request):
+    """One solve per day at a time: a second start while one runs is refused."""
+    day = PlanDay(request)
+    settings = PlanningSettings.from_settings(request.registry.settings)
+    try:
+        run = solving.start_solve_run(
+            request.dbsession, day.date, day.retailer_id, user=request.user.username, time_limit=settings.time_limit
+        )
+    except solving.SolveAlreadyRunning as running:
+        raise ApiError(409, f"a solve of {day.date} is already {running.run.status}", run_id=running.run.id) from None
+    except solving.NothingToSolve as nothing:
+        raise ApiError(422, str(nothing)) from None
+    start_after_commit(request, run.id)
+    request.response.status = 202
+    request.response.location = request.route_url("api_solve_run", run_id=run.id)
+    return run_json(run)
+
+
+@api_view(
+    "api_solve_run",
+    summary="A solve run's progress",
+    tag=TAG,
+    permission=Permission.PLAN_READ,
+    query=(RETAILER,),
+    responses={200: Reply("the run", "SolveRun")},
+)
+def solve_run(request):
+    """Another retailer's run is 404, as if it did not exist."""
+    run = request.dbsession.get(SolveRun, path_int(request, "run_id"))
+    if run is None or run.retailer_id != scoped_retailer_id(request):
+        raise HTTPNotFound()
+    return run_json(run)
+
+
+# --------------------------------------------------------------------------- constraints
+
+
+@api_view(
+    "api_constraints",
+    summary="The day's pins, forbids and locks",
+    tag=TAG,
+    permission=Permission.PLAN_READ,
+    query=(RETAILER,),
+    responses={200: Reply("the constraints", {"type": "object", "properties": {
+        "constraints": {"type": "array", "items": {"$ref": "#/components/schemas/Constraint"}}},
+        "required": ["constraints"]})},
+)
+def constraints(request):
+    day = PlanDay(request)
+    rows = plan_constraints.active_constraints(request.dbsession, day.date, day.retailer_id)
+    return {"constraints": [constraint_json(c) for c in rows]}
+
+
+NOT_YOURS = "the truck or compound is not one of yours for this day"
+
+
+def _compound_id(request, code: str) -> int:
+    """The id of the compound with that code; an unknown code is refused like another's."""
+    found = request.dbsession.scalar(select(Compound.id).where(Compound.code == code))
+    if found is None:
+        raise plan_constraints.NotOwned(code)
+    return found
+
+
+@api_view(
+    "api_constraints",
+    "POST",
+    summary="Pin a compound to a truck, forbid one, or lock a truck's route",
+    tag=TAG,
+    permission=Permission.PLAN_WRITE,
+    query=(RETAILER,),
+    request_body={"application/json": "NewConstraint"},
+    responses={
+        201: Reply("added", "Constraint"),
+        404: Reply("the truck or compound is not one of the retailer's for the day", "Error"),
+        409: Reply("contradicts an active constraint (reason says which)", "Error"),
+        422: Reply("the body is incomplete", "Error"),
+    },
+)
+def add_constraint(request):
+    """Codes are the CSV ids; a lock keeps the truck's route of the latest schedule."""
+    day = PlanDay(request)
+    body = json_object(request)
+    kind = body.get("kind")
+    truck_code = text_field(body, "truck_id")
+    args = (request.dbsession, day.date, day.retailer_id)
+    try:
+        truck = truck_by_code(request.dbsession, truck_code)
+        if truck is None:
+            raise plan_constraints.NotOwned(truck_code)
+        if kind in ("pin", "forbid"):
+            compound_id = _compound_id(request, text_field(body, "compound_id"))
+            add = plan_constraints.add_pin if kind == "pin" else plan_constraints.add_forbid
+            constraint = add(*args, truck.id, compound_id)
+        elif kind == "lock":
+            if day.latest_schedule is None:
+                raise ApiError(409, "nothing solved yet: there is no route to lock", reason="no_route")
+            constraint = plan_constraints.add_lock(*args, truck.id, day.latest_schedule)
+        else:
+            raise ApiError(422, "kind must be pin, forbid or lock", [field_problem("kind", "unknown_kind", "pin, forbid or lock")])
+    except plan_constraints.NotOwned:
+        raise ApiError(404, NOT_YOURS) from None
+    except plan_constraints.ConstraintError as refused:
+        raise ApiError(409, str(refused), reason=refused.reason) from None
+    request.response.status = 201
+    return constraint_json(constraint)
+
+
+@api_view(
+    "api_constraint",
+    "DELETE",
+    summary="Remove a constraint",
+    tag=TAG,
+    permission=Permission.PLAN_WRITE,
+    query=(RETAILER,),
+    responses={204: Reply("removed")},
+)
+def remove_constraint(request):
+    day = PlanDay(request)
+    try:
+        plan_constraints.remove_constraint(request.dbsession, day.date, day.retailer_id, path_int(request, "constraint_id"))
+    except plan_constraints.NotOwned:
+        raise HTTPNotFound() from None
+    return HTTPNoContent()
+
+
+# --------------------------------------------------------------------------- publications
+
+
+@api_view(
+    "api_publications",
+    summary="The day's published versions, and what publishing the latest schedule would change",
+    tag=TAG,
+    permission=Permission.PLAN_READ,
+    query=(RETAILER,),
+    responses={200: Reply("versions, newest first, and the candidate's diff", "Publications")},
+)
+def publications(request):
+    day = PlanDay(request)
+    candidate = day.latest_schedule
+    latest = day.latest_publication
+    return {
+        "date": day.date.isoformat(),
+        "publications": [
+            publication_json(request.dbsession, p)
+            for p in publishing.list_publications(request.dbsession, day.date, day.retailer_id)
+        ],
+        "candidate": None
+        if candidate is None
+        else {
+            "schedule_id": candidate.id,
+            "already_published": latest is not None and latest.schedule_id == candidate.id,
+            "diff": diff_json(_candidate_diff(day)),
+        },
+    }
+
+
+@api_view(
+    "api_publications",
+    "POST",
+    summary="Publish the latest schedule as the next version",
+    tag=TAG,
+    permission=Permission.PLAN_PUBLISH,
+    query=(RETAILER,),
+    request_body={"application/json": "PublishRequest"},
+    responses={
+        201: Reply("published, with how arrivals moved against the previous version", "Published"),
+        409: Reply("nothing solved, already published, or a newer schedule than the one previewed", "Error"),
+    },
+)
+def publish(request):
+    """Earlier versions stay readable; committees and drivers see the new one at once."""
+    day = PlanDay(request)
+    body = json_object(request)
+    candidate = day.latest_schedule
+    if candidate is None:
+        raise ApiError(409, "nothing solved yet: there is no schedule to publish")
+    previewed = body.get("schedule_id")
+    if previewed is not None and previewed != candidate.id:
+        raise ApiError(409, f"schedule {previewed} is not the latest any more: the latest is {candidate.id}")
+    diff = _candidate_diff(day)
+    try:
+        publication = publishing.publish(request.dbsession, candidate, request.user.username)
+    except publishing.PublishError as refused:
+        raise ApiError(409, str(refused)) from None
+    request.response.status = 201
+    request.response.location = request.route_url(
+        "api_publication", date=day.date.isoformat(), version=publication.version
+    )
+    return {"publication": publication_json(request.dbsession, publication), "diff": diff_json(diff)}
+
+
+@api_view(
+    "api_publication",
+    summary="One published version with its schedule",
+    tag=TAG,
+    permission=Permission.PLAN_READ,
+    query=(RETAILER,),
+    responses={200: Reply("the version", "PublicationDetail")},
+)
+def publication(request):
+    day = PlanDay(request)
+    found = publishing.get_publication(request.dbsession, day.date, day.retailer_id, path_int(request, "version"))
+    if found is None:
+        raise HTTPNotFound()
+    return {
+        "publication": publication_json(request.dbsession, found),
+        "schedule": schedule_json(request.dbsession, found.schedule),
+    }

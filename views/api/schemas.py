@@ -1,0 +1,330 @@
+"""The JSON Schemas (2020-12, as OpenAPI 3.1 uses) of what the API sends and takes.
+
+The tests validate real responses against these, so a schema that drifts from the data fails.
+"""
+from __future__ import annotations
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(properties: dict, *, optional: tuple[str, ...] = (), extra: bool = False) -> dict:
+    """An object whose properties are all required except ``optional``."""
+    schema = {
+        "type": "object",
+        "properties": properties,
+        "required": [name for name in properties if name not in optional],
+    }
+    if not extra:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def array(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+NUMBER = {"type": "number"}
+BOOLEAN = {"type": "boolean"}
+DATE = {"type": "string", "format": "date"}
+#: naive local (Shanghai) date-times, as the schedules are written
+LOCAL_TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$"}
+WINDOW = {**array(LOCAL_TIME), "minItems": 2, "maxItems": 2}
+QUANTITIES = {"type": "object", "additionalProperties": INTEGER}
+
+COMPONENTS: dict[str, dict] = {
+    "Error": obj(
+        {
+            "error": STRING,
+            "problems": array({"type": "object"}),
+            "run_id": INTEGER,
+            "reason": STRING,
+        },
+        optional=("problems", "run_id", "reason"),
+    ),
+    "ImportProblem": obj(
+        {"file": STRING, "row": nullable(INTEGER), "column": nullable(STRING), "code": STRING, "reason": STRING}
+    ),
+    "FieldProblem": obj({"field": STRING, "code": STRING, "reason": STRING}),
+    "Session": obj(
+        {
+            "user": nullable(
+                obj(
+                    {
+                        "username": STRING,
+                        "role": {"enum": ["admin", "planner", "driver"]},
+                        "retailer": nullable(ref("Retailer")),
+                        "truck_id": nullable(STRING),
+                    }
+                )
+            ),
+            "csrf_token": STRING,
+        }
+    ),
+    "Retailer": obj({"id": INTEGER, "name": STRING}),
+    "ImportBatch": obj(
+        {
+            "id": INTEGER,
+            "created_at": LOCAL_TIME,
+            "created_by": STRING,
+            "counts": QUANTITIES,
+            "notes": array(STRING),
+        }
+    ),
+    "CategoryTotals": obj(
+        {"category": STRING, "name_zh": STRING, "name_en": STRING, "stock": INTEGER, "demand": INTEGER}
+    ),
+    "SolveRun": obj(
+        {
+            "id": INTEGER,
+            "date": DATE,
+            "status": {"enum": ["queued", "running", "done", "failed"]},
+            "progress": NUMBER,
+            "message": STRING,
+            "finished": BOOLEAN,
+            "created_at": LOCAL_TIME,
+            "created_by": STRING,
+            "schedule_id": nullable(INTEGER),
+        }
+    ),
+    "ScheduleStop": obj(
+        {"compound_id": STRING, "arrival": LOCAL_TIME, "departure": LOCAL_TIME, "deliveries": QUANTITIES}
+    ),
+    "Schedule": obj(
+        {
+            "id": INTEGER,
+            "date": DATE,
+            "version": {**INTEGER, "description": "the solve's number within the day (1 = first solve)"},
+            "status": STRING,
+            "travel_minutes": NUMBER,
+            "routes": array(
+                obj(
+                    {
+                        "truck_id": STRING,
+                        "depart": LOCAL_TIME,
+                        "return": LOCAL_TIME,
+                        "stops": array(ref("ScheduleStop")),
+                    }
+                )
+            ),
+            "unserved": array(obj({"compound_id": STRING, "reason": STRING})),
+        }
+    ),
+    "FillRates": obj(
+        {
+            "categories": array(
+                obj(
+                    {
+                        "category": STRING,
+                        "stock": INTEGER,
+                        "demand": INTEGER,
+                        "delivered": INTEGER,
+                        "rate": NUMBER,
+                    }
+                )
+            ),
+            "compounds": array(
+                obj(
+                    {
+                        "compound_id": STRING,
+                        "name": STRING,
+                        "truck_id": nullable(STRING),
+                        "rate": NUMBER,
+                        "delivered": QUANTITIES,
+                        "demand": QUANTITIES,
+                    }
+                )
+            ),
+        }
+    ),
+    "Day": obj(
+        {
+            "date": DATE,
+            "retailer": ref("Retailer"),
+            "imported": obj(
+                {
+                    "trucks": INTEGER,
+                    "compounds": INTEGER,
+                    "categories": array(ref("CategoryTotals")),
+                    "batches": array(ref("ImportBatch")),
+                }
+            ),
+            "solve_run": nullable(ref("SolveRun")),
+            "schedule": nullable(ref("Schedule")),
+            "fill_rates": nullable(ref("FillRates")),
+            "published_version": nullable(INTEGER),
+        }
+    ),
+    "Constraint": obj(
+        {
+            "id": INTEGER,
+            "kind": {"enum": ["pin", "forbid", "lock"]},
+            "truck_id": STRING,
+            "compound_id": nullable(STRING),
+            "locked_route": nullable(array(STRING)),
+        }
+    ),
+    "NewConstraint": obj(
+        {
+            "kind": {"enum": ["pin", "forbid", "lock"]},
+            "truck_id": {**STRING, "description": "the truck's code (truck_id of trucks.csv)"},
+            "compound_id": {**STRING, "description": "the compound's code; for pin and forbid"},
+        },
+        optional=("compound_id",),
+    ),
+    "Publication": obj(
+        {
+            "version": INTEGER,
+            "published_at": LOCAL_TIME,
+            "published_by": STRING,
+            "schedule_id": INTEGER,
+            "stops": INTEGER,
+        }
+    ),
+    "PlannedStop": obj({"compound_id": STRING, "name": STRING, "truck_id": STRING, "arrival": LOCAL_TIME}),
+    "ArrivalDiff": obj(
+        {
+            "first": {**BOOLEAN, "description": "nothing was published before: every stop is added"},
+            "changed": BOOLEAN,
+            "unchanged": INTEGER,
+            "moved": array(
+                obj(
+                    {
+                        "compound_id": STRING,
+                        "name": STRING,
+                        "minutes": {**INTEGER, "description": "positive: the truck now comes later"},
+                        "truck_changed": BOOLEAN,
+                        "before": ref("PlannedStop"),
+                        "after": ref("PlannedStop"),
+                    }
+                )
+            ),
+            "added": array(ref("PlannedStop")),
+            "dropped": array(ref("PlannedStop")),
+        }
+    ),
+    "Publications": obj(
+        {
+            "date": DATE,
+            "publications": array(ref("Publication")),
+            "candidate": nullable(
+                obj({"schedule_id": INTEGER, "already_published": BOOLEAN, "diff": ref("ArrivalDiff")})
+            ),
+        }
+    ),
+    "PublishRequest": obj(
+        {"schedule_id": {**INTEGER, "description": "the schedule previewed; refused (409) when a newer one exists"}},
+        optional=("schedule_id",),
+    ),
+    "Published": obj({"publication": ref("Publication"), "diff": ref("ArrivalDiff")}),
+    "PublicationDetail": obj({"publication": ref("Publication"), "schedule": ref("Schedule")}),
+    "Goods": obj({"category": STRING, "name_zh": STRING, "name_en": STRING, "quantity": INTEGER}),
+    "Estimate": obj(
+        {
+            "status": {"enum": ["planned", "arrived", "departed"]},
+            "updated": BOOLEAN,
+            "arrival": LOCAL_TIME,
+            "start": LOCAL_TIME,
+            "departure": LOCAL_TIME,
+            "window": WINDOW,
+            "stay_minutes": INTEGER,
+            "arrived_at": nullable(LOCAL_TIME),
+            "departed_at": nullable(LOCAL_TIME),
+            "delay_minutes": nullable(INTEGER),
+        }
+    ),
+    "CompoundDay": obj(
+        {
+            "date": DATE,
+            "published": BOOLEAN,
+            "version": nullable(INTEGER),
+            "published_at": nullable(LOCAL_TIME),
+            "retailer": STRING,
+            "plate": STRING,
+            "window": nullable(WINDOW),
+            "arrival": nullable(LOCAL_TIME),
+            "departure": nullable(LOCAL_TIME),
+            "stay_minutes": nullable(INTEGER),
+            "goods": array(ref("Goods")),
+            "time_changed": nullable(
+                obj({"previous_version": INTEGER, "previous_window": WINDOW, "moved_minutes": INTEGER})
+            ),
+            "estimate": nullable(ref("Estimate")),
+            "removed_in_version": nullable(INTEGER),
+            "cannot_receive_reports": array(ref("Report")),
+        }
+    ),
+    "Compound": obj(
+        {
+            "compound": obj({"name": STRING, "town": STRING, "address": STRING}),
+            "days": array(ref("CompoundDay")),
+        }
+    ),
+    "Report": obj({"date": DATE, "reason": STRING, "created_at": LOCAL_TIME}),
+    "NewReport": obj(
+        {"date": {**DATE, "description": "default: today"}, "reason": {**STRING, "maxLength": 500}},
+        optional=("date",),
+    ),
+    "DriverStop": obj(
+        {
+            "stop_id": INTEGER,
+            "seq": INTEGER,
+            "compound_id": STRING,
+            "name": STRING,
+            "town": STRING,
+            "address": STRING,
+            "contact": STRING,
+            "lat": NUMBER,
+            "lon": NUMBER,
+            "navigation": STRING,
+            "arrival": LOCAL_TIME,
+            "start": LOCAL_TIME,
+            "departure": LOCAL_TIME,
+            "deliveries": array(ref("Goods")),
+            "estimate": ref("Estimate"),
+        }
+    ),
+    "DriverRoute": obj(
+        {
+            "date": DATE,
+            "version": INTEGER,
+            "published_at": LOCAL_TIME,
+            "retailer": STRING,
+            "truck_id": STRING,
+            "plate": STRING,
+            "depot": STRING,
+            "depart": LOCAL_TIME,
+            "return": LOCAL_TIME,
+            "stops": array(ref("DriverStop")),
+        }
+    ),
+    "DriverDay": obj({"date": DATE, "truck_id": STRING, "route": nullable(ref("DriverRoute"))}),
+    "NewStopEvent": obj(
+        {
+            "kind": {"enum": ["arrived", "departed", "delay"]},
+            "at": {**STRING, "pattern": r"^\d{1,2}:\d{2}$", "description": "HH:MM on the route's date; default now"},
+            "delay_minutes": {**INTEGER, "minimum": 1, "description": "for kind delay only"},
+        },
+        optional=("at", "delay_minutes"),
+    ),
+    "StopEvent": obj(
+        {
+            "event": obj(
+                {
+                    "id": INTEGER,
+                    "kind": STRING,
+                    "at": LOCAL_TIME,
+                    "delay_minutes": nullable(INTEGER),
+                }
+            ),
+            "stop": ref("DriverStop"),
+        }
+    ),
+}

@@ -162,3 +162,22 @@ def test_a_day_without_publication_says_so(testapp, driver, published):
     page = testapp.get("/driver/2000-01-01")
     assert "在这一天的最新排班中没有路线" in page.text
     testapp.get("/driver/not-a-date", status=404)
+
+
+def test_an_admin_reports_for_the_chosen_truck_and_stays_on_it(testapp, dbsession, published):
+    log_in(testapp, make_user(dbsession, Role.ADMIN, username="admin-dr2"))
+    second = published.day.trucks[1]
+    stop = published.stop(1, 1)
+    page = testapp.get(day_url(published), {"truck": second.code})
+    form = next(f for f in page.forms.values() if "delay_minutes" in f.fields)
+    assert form.action.endswith(f"/stops/{stop.id}?truck={second.code}")
+    form["delay_minutes"] = "15"
+    response = form.submit(status=303)
+    assert response.location.endswith(f"?truck={second.code}#stop-{stop.id}")
+    assert "现预计 09:45 到达 · 10:10 离开" in stop_card(response.follow(), stop).get_text(" ", strip=True)
+
+
+def test_driver_page_in_english(testapp, driver, published):
+    testapp.set_cookie("lang", "en")
+    page = testapp.get(day_url(published)).text
+    assert "Planned: arrive 10:37 · leave 11:02" in page and "Vegetables 12" in page and "Report delay" in page

@@ -22,6 +22,7 @@ initdb: install
 	$(BIN)/foodtrucks initdb development.ini --demo
 
 run: initdb
+	@[ -f demo-accounts.txt ] && cat demo-accounts.txt || true
 	$(BIN)/pserve development.ini
 
 # Debian's Chromium (and a CJK font for its screenshots) drives the browser tests; they skip with a note where it cannot be installed.

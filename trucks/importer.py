@@ -541,7 +541,7 @@ class _CrossCheck:
                 self.problem("demand", d.row, "retailer", "unknown_retailer", value=d.retailer)
             elif self.own is not None and d.retailer and d.retailer != self.own.name:
                 self.problem("demand", d.row, "retailer", "other_retailer", other=d.retailer, own=self.own.name)
-            if self.own is not None and d.compound in others:
+            if self.own is not None and not d.retailer and d.compound in others:
                 self.problem("demand", d.row, "compound_id", "supplied_by_other", other=others[d.compound])
 
     def _other_suppliers(self) -> dict[str, str]:

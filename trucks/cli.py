@@ -1,0 +1,347 @@
+"""The ``foodtrucks`` command: ``foodtrucks COMMAND INI ...`` as Pyramid's scripts take the ini.
+
+Database work runs inside the bootstrapped request's transaction (``with request.tm:``), so a
+command that fails changes nothing; solving runs through the same solve runs as the web page.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import secrets
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import alembic.command
+import alembic.config
+from pyramid.paster import bootstrap, get_appsettings, setup_logging
+from sqlalchemy import exists, select
+
+from . import demo
+from .accounts import AccountError, create_user
+from .importer import FILE_NAMES, ImportFailed, import_day
+from .live import local_today
+from .models import Compound, Retailer, Role, Schedule, SolveRun, SolveStatus, Truck, User
+from .publishing import publish
+from .services import (
+    PlanningSettings,
+    export,
+    latest_schedule,
+    retailer_by_name,
+    retailers_with_demand,
+    retailers_with_schedules,
+)
+from .solving import SolveAlreadyRunning, execute_solve_run, start_solve_run
+
+DEMO_ACCOUNTS_FILE = "demo-accounts.txt"
+#: demo passwords: letters and digits without look-alikes (0/O, 1/l/I), easy to type
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class CommandError(Exception):
+    """A command that cannot go on; the message is printed and the exit code returned."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def _is_true(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("true", "yes", "on", "1")
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress on the terminal
+
+
+class ProgressLine:
+    """A solve's progress: one line rewritten in place on a terminal, else a line per 10%."""
+
+    def __init__(self, label: str, stream=None):
+        self.label, self.stream = label, stream or sys.stdout
+        self.tty = self.stream.isatty()
+        self.last_step = -1
+
+    def __call__(self, fraction: float, message: str) -> None:
+        percent = int(fraction * 100)
+        if self.tty:
+            bar = "#" * (percent // 5)
+            self.stream.write(f"\r{self.label} [{bar:<20}] {percent:3d}% {message[:50]:<50}")
+        elif percent // 10 > self.last_step:
+            self.last_step = percent // 10
+            self.stream.write(f"{self.label} {percent:3d}% {message}\n")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+
+
+def migrate(ini: str) -> None:
+    cfg = alembic.config.Config(ini)
+    cfg.attributes["settings"] = dict(get_appsettings(ini))
+    alembic.command.upgrade(cfg, "head")
+
+
+def cmd_initdb(args) -> int:
+    settings = get_appsettings(args.ini)
+    if args.demo and not _is_true(settings.get("foodtrucks.demo")):
+        raise CommandError(f"{args.ini} does not allow the demo: set foodtrucks.demo = true to load it", 2)
+    migrate(args.ini)
+    print("database migrated to the latest revision")
+    if not args.demo:
+        return 0
+    with bootstrap(args.ini) as env:
+        with env["request"].tm:
+            dbsession = env["request"].dbsession
+            if any(dbsession.scalar(select(exists().select_from(model)))
+                   for model in (Retailer, Truck, Compound, User)):
+                print("the database already has data: demo not loaded")
+                return 0
+            date = args.date or local_today()
+            batch = import_day(dbsession, date, demo.demo_files(date), user="demo")
+            print(f"demo day {date} imported: {_counts(batch.counts)}")
+        planning = _planning(env, args.time_limit)
+        schedules = _solve_retailers(env, date, None, planning)
+        with env["request"].tm:
+            dbsession = env["request"].dbsession
+            for retailer_id, schedule_id in schedules.items():
+                if schedule_id is not None:
+                    publication = publish(dbsession, dbsession.get(Schedule, schedule_id), published_by="demo")
+                    print(f"{dbsession.get(Retailer, retailer_id).name}: published version {publication.version}")
+            accounts = _create_demo_accounts(dbsession)
+    _write_demo_accounts(Path(args.ini).resolve().parent / DEMO_ACCOUNTS_FILE, date, accounts)
+    return 0
+
+
+def _create_demo_accounts(dbsession) -> list[tuple[str, str, str]]:
+    """An admin, a planner per retailer and a driver per truck, each with a random password."""
+    accounts = []
+
+    def add(username, role, **bound):
+        password = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(12))
+        create_user(dbsession, username, password, role, **bound)
+        accounts.append((username, password, role))
+
+    add("admin", Role.ADMIN)
+    for retailer in dbsession.scalars(select(Retailer).order_by(Retailer.name)):
+        prefix = demo.TRUCK_PREFIX.get(retailer.name, str(retailer.id)).lower()
+        add(f"planner-{prefix}", Role.PLANNER, retailer=retailer)
+        for truck in retailer.trucks:
+            add(f"driver-{truck.code.lower()}", Role.DRIVER, truck=truck)
+    return accounts
+
+
+def _write_demo_accounts(path: Path, date: dt.date, accounts: list[tuple[str, str, str]]) -> None:
+    lines = [f"Demo accounts (demo day {date}); log in at http://localhost:6543/login", ""]
+    lines += [f"{role:<8} {username:<16} {password}" for username, password, role in accounts]
+    text = "\n".join(lines) + "\n"
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    print(text, end="")
+    print(f"(also written to {path})")
+
+
+def cmd_import(args) -> int:
+    paths = {name: getattr(args, name) for name in FILE_NAMES if getattr(args, name) is not None}
+    missing = [f"{path}: no such file" for path in paths.values() if not Path(path).is_file()]
+    if missing:
+        raise CommandError("\n".join(missing))
+    with bootstrap(args.ini) as env:
+        planning = _planning(env, None)
+        try:
+            with env["request"].tm:
+                dbsession = env["request"].dbsession
+                retailer_id = _retailer(dbsession, args.retailer).id if args.retailer else None
+                batch = import_day(dbsession, args.date, paths, retailer_id=retailer_id, user="cli",
+                                   max_stops_default=planning.max_stops_default)
+                print(f"imported {args.date}: {_counts(batch.counts)}")
+                for note in batch.notes:
+                    print(f"note: {note}")
+        except ImportFailed as failed:
+            for problem in failed.problems:
+                print(problem, file=sys.stderr)
+            raise CommandError(f"{len(failed.problems)} problem(s): nothing was imported") from None
+    return 0
+
+
+def _counts(counts: dict) -> str:
+    shown = ("trucks", "compounds", "stock", "demand", "travel")
+    return ", ".join(f"{counts[key]} {key} rows" for key in shown if counts.get(key))
+
+
+def cmd_solve(args) -> int:
+    with bootstrap(args.ini) as env:
+        planning = _planning(env, args.time_limit)
+        with env["request"].tm:
+            retailer_id = _retailer(env["request"].dbsession, args.retailer).id if args.retailer else None
+        schedules = _solve_retailers(env, args.date, retailer_id, planning)
+    return 0 if schedules and all(s is not None for s in schedules.values()) else 1
+
+
+def _planning(env, time_limit: float | None) -> PlanningSettings:
+    planning = PlanningSettings.from_settings(env["registry"].settings)
+    return planning if time_limit is None else replace(planning, time_limit=time_limit)
+
+
+def _solve_retailers(env, date: dt.date, retailer_id: int | None, planning: PlanningSettings) -> dict[int, int | None]:
+    """Solves each retailer with demand that day (or only ``retailer_id``), printing progress
+    and a summary; returns {retailer id: schedule id, or None when its solve failed}."""
+    request = env["request"]
+    with request.tm:
+        dbsession = request.dbsession
+        retailers = retailers_with_demand(dbsession, date)
+        if retailer_id is not None:
+            retailers = [r for r in retailers if r.id == retailer_id]
+        if not retailers:
+            raise CommandError(f"nothing to solve on {date}: no demand imported")
+        runs = {}
+        for retailer in retailers:
+            try:
+                runs[retailer.id] = (retailer.name, start_solve_run(
+                    dbsession, date, retailer.id, user="cli", time_limit=planning.time_limit).id)
+            except SolveAlreadyRunning as running:
+                raise CommandError(f"{retailer.name}: {running}; try again when it has finished") from None
+    schedules = {}
+    for retailer_id, (name, run_id) in runs.items():
+        line = ProgressLine(f"{name} {date}")
+        started = time.monotonic()
+        schedules[retailer_id] = execute_solve_run(
+            request.registry["dbsession_factory"], run_id, planning, on_progress=line)
+        line.done()
+        with request.tm:
+            _print_summary(request.dbsession, name, run_id, time.monotonic() - started)
+    return schedules
+
+
+def _print_summary(dbsession, name: str, run_id: int, seconds: float) -> None:
+    run = dbsession.get(SolveRun, run_id)
+    if run.status == SolveStatus.DONE:
+        print(f"{name}: {run.message} ({seconds:.1f} s)")
+    else:
+        print(f"{name}: solve failed: {run.message}", file=sys.stderr)
+
+
+def cmd_export(args) -> int:
+    with bootstrap(args.ini) as env, env["request"].tm:
+        dbsession = env["request"].dbsession
+        if args.retailer:
+            retailer = _retailer(dbsession, args.retailer)
+        else:
+            planned = retailers_with_schedules(dbsession, args.date)
+            if not planned:
+                raise CommandError(f"no schedule for {args.date}")
+            if len(planned) > 1:
+                names = ", ".join(r.name for r in planned)
+                raise CommandError(f"{args.date} has plans of several retailers ({names}): "
+                                   "choose one with --retailer NAME", 2)
+            retailer = planned[0]
+        if latest_schedule(dbsession, args.date, retailer.id) is None:
+            raise CommandError(f"no schedule of {retailer.name} for {args.date}")
+        sys.stdout.write(export(dbsession, args.date, retailer_id=retailer.id, fmt=args.format))
+    return 0
+
+
+def cmd_adduser(args) -> int:
+    password = args.password if args.password is not None else _read_password(sys.stdin)
+    with bootstrap(args.ini) as env, env["request"].tm:
+        dbsession = env["request"].dbsession
+        retailer = _retailer(dbsession, args.retailer) if args.retailer else None
+        truck = None
+        if args.truck:
+            truck = dbsession.scalar(select(Truck).where(Truck.code == args.truck))
+            if truck is None:
+                raise CommandError(f"no truck {args.truck!r}")
+        try:
+            user = create_user(dbsession, args.username, password, args.role, retailer=retailer, truck=truck)
+        except AccountError as exc:
+            raise CommandError(str(exc)) from None
+        print(f"user {user.username} ({user.role}) created")
+    return 0
+
+
+def _read_password(stdin) -> str:
+    if stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise CommandError("the passwords differ")
+        return password
+    return stdin.readline().rstrip("\r\n")
+
+
+def _retailer(dbsession, name: str) -> Retailer:
+    retailer = retailer_by_name(dbsession, name)
+    if retailer is None:
+        known = ", ".join(dbsession.scalars(select(Retailer.name).order_by(Retailer.name))) or "none yet"
+        raise CommandError(f"no retailer {name!r} (known: {known})")
+    return retailer
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="foodtrucks", description="Food truck schedules (集订分送).")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler: Callable, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.add_argument("ini", help="the app's ini file, e.g. development.ini")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    sub = command("initdb", cmd_initdb, "migrate the database to the latest revision; --demo loads the demo day")
+    sub.add_argument("--demo", action="store_true",
+                     help="into an empty database: import, solve and publish the demo day, create demo accounts")
+    sub.add_argument("--date", type=_date, help="the demo day (default: today in Shanghai)")
+    sub.add_argument("--time-limit", type=float, help="seconds per retailer's solve (default: the ini's)")
+
+    sub = command("import", cmd_import, "import a day's CSV files; nothing changes if any has a problem")
+    sub.add_argument("--date", type=_date, required=True)
+    for name in ("trucks", "compounds", "stock", "demand"):
+        sub.add_argument(f"--{name}", required=True, metavar="FILE", help=FILE_NAMES[name])
+    sub.add_argument("--travel", metavar="FILE", help="optional travel-time matrix from_id,to_id,minutes")
+    sub.add_argument("--retailer", metavar="NAME", help="only this retailer's trucks and demand may be imported")
+
+    sub = command("solve", cmd_solve, "solve each retailer's day (or one retailer's) and store the schedules")
+    sub.add_argument("--date", type=_date, required=True)
+    sub.add_argument("--time-limit", type=float, metavar="SECONDS")
+    sub.add_argument("--retailer", metavar="NAME")
+
+    sub = command("export", cmd_export, "print the day's latest schedule")
+    sub.add_argument("--date", type=_date, required=True)
+    sub.add_argument("--format", choices=("json", "csv"), required=True)
+    sub.add_argument("--retailer", metavar="NAME")
+
+    sub = command("adduser", cmd_adduser, "create an account (the password is asked for, or read from stdin)")
+    sub.add_argument("--role", choices=[r.value for r in Role], required=True)
+    sub.add_argument("--username", required=True)
+    sub.add_argument("--retailer", metavar="NAME", help="a planner's retailer")
+    sub.add_argument("--truck", metavar="CODE", help="a driver's truck")
+    sub.add_argument("--password", help="better left out: it then is not in the shell's history")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.ini)
+    try:
+        return args.handler(args)
+    except CommandError as exc:
+        print(f"foodtrucks {args.command}: {exc}", file=sys.stderr)
+        return exc.code

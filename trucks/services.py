@@ -1,0 +1,356 @@
+"""Between the database and the engine: a (date, retailer) day as a ``scheduling.Problem``, the
+engine's ``Result`` stored as a ``Schedule``, and the schedule exported as JSON or CSV.
+
+The engine works in minutes after midnight with string ids; the database in local date-times
+and integer keys. Everything that converts between the two lives here.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduling import Compound as EngineCompound
+from scheduling import Problem, Result, Truck as EngineTruck, Unserved, UnservedReason
+from scheduling.travel import GreatCircleTravel, MatrixTravel
+
+from .constraints import active_constraints
+from .models import (
+    CommitteeReport,
+    Compound,
+    ConstraintKind,
+    Demand,
+    Retailer,
+    Schedule,
+    ScheduleRoute,
+    ScheduleStop,
+    ScheduleUnserved,
+    Stock,
+    TravelTime,
+    Truck,
+)
+
+
+@dataclass(frozen=True)
+class PlanningSettings:
+    """The ini's ``scheduling.*`` keys, parsed once."""
+
+    solver: str = "highs"
+    time_limit: float = 20.0
+    seed: int = 0
+    road_factor: float = 1.3
+    speed_kmh: float = 25.0
+    service_base_minutes: float = 10.0
+    service_minutes_per_100_households: float = 1.0
+    max_stops_default: int = 30
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, str]) -> PlanningSettings:
+        def get(key, convert, default):
+            value = settings.get(f"scheduling.{key}")
+            return default if value in (None, "") else convert(value)
+
+        return cls(
+            solver=get("solver", str, cls.solver),
+            time_limit=get("time_limit_seconds", float, cls.time_limit),
+            seed=get("seed", int, cls.seed),
+            road_factor=get("road_factor", float, cls.road_factor),
+            speed_kmh=get("speed_kmh", float, cls.speed_kmh),
+            service_base_minutes=get("service_base_minutes", float, cls.service_base_minutes),
+            service_minutes_per_100_households=get(
+                "service_minutes_per_100_households", float, cls.service_minutes_per_100_households),
+            max_stops_default=get("max_stops_default", int, cls.max_stops_default),
+        )
+
+    def service_minutes(self, compound: Compound) -> float:
+        """The compound's own service time, else base + per 100 households (rounded up)."""
+        if compound.service_minutes is not None:
+            return float(compound.service_minutes)
+        return self.service_base_minutes + self.service_minutes_per_100_households * math.ceil(
+            compound.households / 100)
+
+
+@dataclass(frozen=True)
+class DayProblem:
+    """A retailer's day for the engine, and what was settled before the engine ran."""
+
+    date: dt.date
+    retailer_id: int
+    problem: Problem
+    #: compounds that never reach the engine (refused by their committee, window too short)
+    settled: tuple[Unserved, ...]
+    truck_ids: Mapping[str, int]  # truck code -> Truck.id
+    compound_ids: Mapping[str, int]  # compound code -> Compound.id
+
+    @property
+    def compound_count(self) -> int:
+        return len(self.problem.compounds) + len(self.settled)
+
+
+def local_time(date: dt.date, minutes: float) -> dt.datetime:
+    """Minutes after midnight of ``date`` as a naive local date-time, to the second."""
+    return dt.datetime.combine(date, dt.time()) + dt.timedelta(seconds=round(minutes * 60))
+
+
+def build_problem(dbsession: Session, date: dt.date, retailer_id: int, settings: PlanningSettings) -> DayProblem:
+    """The engine's Problem for the retailer's trucks loaded on ``date`` and the compounds whose
+    demand that day the retailer supplies, with the planner's constraints and the committees'
+    refusals applied. Each truck has its own depot location (travel ids are truck codes)."""
+    trucks = list(dbsession.scalars(
+        select(Truck).where(
+            Truck.retailer_id == retailer_id,
+            Truck.id.in_(select(Stock.truck_id).where(Stock.date == date)),
+        ).order_by(Truck.code)))
+    stock: dict[int, dict[str, int]] = defaultdict(dict)
+    for truck_id, key, quantity in dbsession.execute(
+        select(Stock.truck_id, Stock.category_key, Stock.quantity)
+        .where(Stock.date == date, Stock.truck_id.in_([t.id for t in trucks]))
+    ):
+        stock[truck_id][key] = quantity
+    demand: dict[int, dict[str, int]] = defaultdict(dict)
+    for compound_id, key, quantity in dbsession.execute(
+        select(Demand.compound_id, Demand.category_key, Demand.quantity)
+        .where(Demand.date == date, Demand.retailer_id == retailer_id)
+    ):
+        demand[compound_id][key] = quantity
+    compounds = list(dbsession.scalars(
+        select(Compound).where(Compound.id.in_(demand)).order_by(Compound.code)))
+    refused = set(dbsession.scalars(
+        select(CommitteeReport.compound_id).where(
+            CommitteeReport.date == date, CommitteeReport.compound_id.in_(demand))))
+
+    settled: list[Unserved] = []
+    windows: dict[str, tuple[float, float, float]] = {}
+    for compound in compounds:
+        service = settings.service_minutes(compound)
+        if compound.id in refused:
+            settled.append(Unserved(compound.code, UnservedReason.REFUSED))
+        elif compound.window_end - service < compound.window_start:
+            settled.append(Unserved(compound.code, UnservedReason.UNREACHABLE))
+        else:
+            windows[compound.code] = (compound.window_start, compound.window_end - service, service)
+    routed = [c for c in compounds if c.code in windows]
+
+    truck_codes = [t.code for t in trucks]
+    allowed: dict[str, set[str]] = {}
+    locked: dict[str, tuple[str, ...]] = {}
+    for constraint in active_constraints(dbsession, date, retailer_id):
+        if constraint.kind == ConstraintKind.LOCK:
+            locked[constraint.truck.code] = tuple(
+                code for code in constraint.locked_route or () if code in windows)
+            continue
+        if constraint.compound is None:
+            continue
+        code = constraint.compound.code
+        if constraint.kind == ConstraintKind.PIN:
+            allowed[code] = allowed.get(code, set(truck_codes)) & {constraint.truck.code}
+        elif constraint.kind == ConstraintKind.FORBID:
+            allowed[code] = allowed.get(code, set(truck_codes)) - {constraint.truck.code}
+
+    ids = truck_codes + [c.code for c in routed]
+    lats = [t.depot_lat for t in trucks] + [c.lat for c in routed]
+    lons = [t.depot_lon for t in trucks] + [c.lon for c in routed]
+    problem = Problem(
+        trucks=tuple(
+            EngineTruck(
+                id=t.code, depot=i, shift_start=t.shift_start, shift_end=t.shift_end,
+                max_stops=t.max_stops, stock=stock[t.id], locked_route=locked.get(t.code))
+            for i, t in enumerate(trucks)),
+        compounds=tuple(
+            EngineCompound(
+                id=c.code, location=len(trucks) + i, ready=windows[c.code][0], due=windows[c.code][1],
+                service=windows[c.code][2], priority=c.priority, demand=demand[c.id],
+                allowed_trucks=frozenset(allowed[c.code]) if c.code in allowed else None)
+            for i, c in enumerate(routed)),
+        travel=travel_model(dbsession, date, ids, settings).minutes(lats, lons, ids),
+    )
+    return DayProblem(
+        date=date,
+        retailer_id=retailer_id,
+        problem=problem,
+        settled=tuple(settled),
+        truck_ids={t.code: t.id for t in trucks},
+        compound_ids={c.code: c.id for c in compounds},
+    )
+
+
+def travel_model(dbsession: Session, date: dt.date, ids: list[str], settings: PlanningSettings):
+    """Great-circle travel, overridden by the matrix imported for the date where it has entries."""
+    default = GreatCircleTravel(road_factor=settings.road_factor, speed_kmh=settings.speed_kmh)
+    entries = {
+        (origin, destination): minutes
+        for origin, destination, minutes in dbsession.execute(
+            select(TravelTime.from_code, TravelTime.to_code, TravelTime.minutes).where(
+                TravelTime.date == date, TravelTime.from_code.in_(ids), TravelTime.to_code.in_(ids)))
+    }
+    return MatrixTravel(entries, fallback=default) if entries else default
+
+
+def store_schedule(dbsession: Session, day: DayProblem, result: Result, params: Mapping | None = None) -> Schedule:
+    """Writes the engine's answer (and the compounds settled before it) as a new Schedule."""
+    schedule = Schedule(
+        date=day.date,
+        retailer_id=day.retailer_id,
+        travel_minutes=result.travel_minutes,
+        seconds=result.seconds,
+        seed=result.seed,
+        status=result.status,
+        params=dict(params or {}, iterations=result.iterations),
+    )
+    for route in result.routes:
+        schedule.routes.append(ScheduleRoute(
+            truck_id=day.truck_ids[route.truck_id],
+            depart=local_time(day.date, route.depart),
+            back=local_time(day.date, route.back),
+            travel_minutes=route.travel_minutes,
+            stops=[
+                ScheduleStop(
+                    seq=seq,
+                    compound_id=day.compound_ids[visit.compound_id],
+                    arrival=local_time(day.date, visit.arrival),
+                    start=local_time(day.date, visit.start),
+                    departure=local_time(day.date, visit.departure),
+                    deliveries=dict(visit.deliveries),
+                    fill=dict(visit.fill),
+                )
+                for seq, visit in enumerate(route.visits, 1)
+            ],
+        ))
+    for unserved in day.settled + result.unserved:
+        schedule.unserved.append(
+            ScheduleUnserved(compound_id=day.compound_ids[unserved.compound_id], reason=str(unserved.reason)))
+    dbsession.add(schedule)
+    dbsession.flush()
+    return schedule
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries
+
+
+def latest_schedule(dbsession: Session, date: dt.date, retailer_id: int) -> Schedule | None:
+    return dbsession.scalars(
+        select(Schedule).where(Schedule.date == date, Schedule.retailer_id == retailer_id)
+        .order_by(Schedule.id.desc()).limit(1)
+    ).first()
+
+
+def schedule_ordinal(dbsession: Session, schedule: Schedule) -> int:
+    """1 for the first schedule of its (date, retailer), 2 for the next solve, and so on."""
+    return dbsession.scalar(
+        select(func.count(Schedule.id)).where(
+            Schedule.date == schedule.date, Schedule.retailer_id == schedule.retailer_id,
+            Schedule.id <= schedule.id))
+
+
+def retailers_with_demand(dbsession: Session, date: dt.date) -> list[Retailer]:
+    return list(dbsession.scalars(
+        select(Retailer).where(Retailer.id.in_(select(Demand.retailer_id).where(Demand.date == date)))
+        .order_by(Retailer.name)))
+
+
+def retailers_with_schedules(dbsession: Session, date: dt.date) -> list[Retailer]:
+    return list(dbsession.scalars(
+        select(Retailer).where(Retailer.id.in_(select(Schedule.retailer_id).where(Schedule.date == date)))
+        .order_by(Retailer.name)))
+
+
+def retailer_by_name(dbsession: Session, name: str) -> Retailer | None:
+    return dbsession.scalar(select(Retailer).where(Retailer.name == name))
+
+
+# ---------------------------------------------------------------------------------------------
+# Export
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _loaded(dbsession: Session, schedule_id: int) -> Schedule:
+    return dbsession.scalars(
+        select(Schedule).where(Schedule.id == schedule_id).options(
+            selectinload(Schedule.routes).selectinload(ScheduleRoute.truck),
+            selectinload(Schedule.routes).selectinload(ScheduleRoute.stops).selectinload(ScheduleStop.compound),
+            selectinload(Schedule.unserved).selectinload(ScheduleUnserved.compound),
+        )
+    ).one()
+
+
+def schedule_document(dbsession: Session, schedule: Schedule) -> dict:
+    """The export's JSON document: routes by truck code with their stops in order, then the
+    unserved compounds with their reasons; times are ISO 8601 local date-times."""
+    schedule = _loaded(dbsession, schedule.id)
+    return {
+        "date": schedule.date.isoformat(),
+        "version": schedule_ordinal(dbsession, schedule),
+        "routes": [
+            {
+                "truck_id": route.truck.code,
+                "depart": _iso(route.depart),
+                "return": _iso(route.back),
+                "stops": [
+                    {
+                        "compound_id": stop.compound.code,
+                        "arrival": _iso(stop.arrival),
+                        "departure": _iso(stop.departure),
+                        "deliveries": dict(sorted(stop.deliveries.items())),
+                    }
+                    for stop in route.stops
+                ],
+            }
+            for route in sorted(schedule.routes, key=lambda r: r.truck.code)
+        ],
+        "unserved": [
+            {"compound_id": u.compound.code, "reason": u.reason}
+            for u in sorted(schedule.unserved, key=lambda u: u.compound.code)
+        ],
+    }
+
+
+CSV_COLUMNS = ("date", "version", "truck_id", "plate", "stop", "compound_id", "compound_name", "town",
+               "arrival", "service_start", "departure", "unserved_reason")
+
+
+def schedule_csv(dbsession: Session, schedule: Schedule) -> str:
+    """One row per stop (in route order), then one per unserved compound with its reason;
+    a column per category holds the quantity delivered."""
+    schedule = _loaded(dbsession, schedule.id)
+    version = schedule_ordinal(dbsession, schedule)
+    categories = sorted({k for r in schedule.routes for s in r.stops for k in s.deliveries})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS + tuple(categories))
+    day = schedule.date.isoformat()
+    for route in sorted(schedule.routes, key=lambda r: r.truck.code):
+        for stop in route.stops:
+            writer.writerow([
+                day, version, route.truck.code, route.truck.plate, stop.seq, stop.compound.code,
+                stop.compound.name, stop.compound.town, _iso(stop.arrival), _iso(stop.start),
+                _iso(stop.departure), "",
+            ] + [stop.deliveries.get(key, 0) for key in categories])
+    for unserved in sorted(schedule.unserved, key=lambda u: u.compound.code):
+        compound = unserved.compound
+        writer.writerow([day, version, "", "", "", compound.code, compound.name, compound.town,
+                         "", "", "", unserved.reason] + [0] * len(categories))
+    return out.getvalue()
+
+
+def export(dbsession: Session, date: dt.date, *, retailer_id: int, fmt: str) -> str:
+    """The latest schedule of the retailer's day as ``json`` or ``csv`` text."""
+    schedule = latest_schedule(dbsession, date, retailer_id)
+    if schedule is None:
+        raise LookupError(f"no schedule for {date}")
+    if fmt == "json":
+        return json.dumps(schedule_document(dbsession, schedule), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        return schedule_csv(dbsession, schedule)
+    raise ValueError(f"unknown export format {fmt!r}: use json or csv")

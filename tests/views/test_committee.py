@@ -8,8 +8,10 @@ import xml.etree.ElementTree as ET
 import segno
 from sqlalchemy import select
 
+from scheduling import Unserved, UnservedReason
 from tests.fieldday import FIRST_PLAN, publish_day, republish
 from trucks.models import CommitteeReport
+from trucks.services import PlanningSettings, build_problem
 
 
 def page_url(compound, suffix: str = "") -> str:
@@ -92,6 +94,9 @@ def test_cannot_receive_is_stored_confirmed_and_shown(testapp, dbsession):
     assert "已记录" in page.text and "小区今日全员核酸，无法组织取货" in page.text
     reports = dbsession.scalars(select(CommitteeReport).where(CommitteeReport.compound_id == compound.id)).all()
     assert [(r.date, r.reason) for r in reports] == [(published.day.date, "小区今日全员核酸，无法组织取货")]
+    day = build_problem(dbsession, published.day.date, published.day.retailer.id, PlanningSettings())
+    assert Unserved(compound.code, UnservedReason.REFUSED) in day.settled  # the next solve leaves it out
+    assert compound.code not in {c.id for c in day.problem.compounds}
 
 
 def test_cannot_receive_without_reason_or_csrf_stores_nothing(testapp, dbsession):

@@ -74,7 +74,20 @@ COMPONENTS: dict[str, dict] = {
             "id": INTEGER,
             "created_at": LOCAL_TIME,
             "created_by": STRING,
-            "counts": QUANTITIES,
+            "counts": obj(
+                {
+                    "trucks": INTEGER,
+                    "compounds": INTEGER,
+                    "new_compounds": INTEGER,
+                    "stock": INTEGER,
+                    "demand": INTEGER,
+                    "demand_compounds": INTEGER,
+                    "travel": INTEGER,
+                    "new_categories": array(STRING),
+                },
+                optional=("new_compounds", "demand_compounds", "travel", "new_categories"),
+                extra=True,
+            ),
             "notes": array(STRING),
         }
     ),

@@ -112,9 +112,14 @@ def add_forbid(dbsession: Session, date: dt.date, retailer_id: int, truck_id: in
     return _add(dbsession, date, ConstraintKind.FORBID, truck, compound)
 
 
-def add_lock(dbsession: Session, date: dt.date, retailer_id: int, truck_id: int, schedule: Schedule) -> PlanConstraint:
-    """Keep the truck's route in ``schedule`` (the one the planner is looking at) stop for stop."""
+def add_lock(
+    dbsession: Session, date: dt.date, retailer_id: int, truck_id: int, schedule: Schedule | None
+) -> PlanConstraint:
+    """Keep the truck's route in ``schedule`` (the one the planner is looking at, None when the
+    day is not solved yet) stop for stop."""
     truck = own_truck(dbsession, retailer_id, truck_id)
+    if schedule is None:
+        raise ConstraintError("no_route", f"{date} is not solved yet: {truck.code} has no route", truck=truck.code)
     if schedule.retailer_id != retailer_id or schedule.date != date:
         raise NotOwned(f"schedule {schedule.id} is not this retailer's plan for {date}")
     if any(lock.truck_id == truck.id for lock in _locks(dbsession, date, retailer_id)):

@@ -1,0 +1,287 @@
+"""The planner's pages through the real app: every route, import through the page, adjust,
+publish and versions, the language switch, and one retailer's planner kept out of another's."""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import DAY, make_csv_files, make_day, make_retailer, make_user
+from tests.views.planner_helpers import login, polylines, solve_now, table_rows
+from trucks import services, solving
+from trucks.models import Compound, ConstraintKind, PlanConstraint, Publication, Role, Stock, Truck
+
+D = DAY.isoformat()
+
+
+@pytest.fixture
+def mine(dbsession):
+    """A day of retailer 逸刻 (codes PL-…) and its planner, logged in by the tests that need it."""
+    day = make_day(dbsession, prefix="PL")
+    make_user(dbsession, Role.PLANNER, username="planner-yike", retailer=day.retailer)
+    return day
+
+
+@pytest.fixture
+def theirs(dbsession):
+    """The same date for another retailer, 叮咚 (codes PLB-…), solved and published."""
+    day = make_day(dbsession, prefix="PLB", retailer_name="叮咚")
+    schedule = solve_now(dbsession, day)
+    from trucks.publishing import publish
+
+    publish(dbsession, schedule, "planner-dingdong")
+    return day
+
+
+def test_plan_home_goes_to_the_latest_day_with_data_or_a_chosen_one(testapp, mine):
+    login(testapp, "planner-yike")
+    assert testapp.get("/plan", status=302).location.endswith(f"/plan/{D}")
+    assert testapp.get("/plan", params={"date": "2022-05-01"}, status=302).location.endswith("/plan/2022-05-01")
+    testapp.get("/plan/2022-13-45", status=404)
+
+
+def test_anonymous_is_sent_to_login_and_a_driver_is_refused(testapp, dbsession, mine):
+    assert "/login" in testapp.get(f"/plan/{D}", status=302).location
+    make_user(dbsession, Role.DRIVER, username="driver-pl", truck=mine.trucks[0])
+    login(testapp, "driver-pl")
+    testapp.get(f"/plan/{D}", status=403)
+    testapp.get(f"/plan/{D}/map.svg", status=403)
+
+
+def test_every_planner_route_renders(testapp, dbsession, mine):
+    schedule = solve_now(dbsession, mine)
+    run = solving.start_solve_run(dbsession, mine.date, mine.retailer.id, user="planner-yike")
+    login(testapp, "planner-yike")
+
+    page = testapp.get(f"/plan/{D}")
+    assert "已导入数据" in page.text and "排班结果" in page.text
+    assert page.html.select_one("#solve-progress")["data-status-url"].endswith(f"/plan/{D}/solve/{run.id}")
+    for route in schedule.routes:
+        assert route.truck.code in page.text
+    assert "<svg" in page.text  # map and timeline drawn inline
+
+    status = testapp.get(f"/plan/{D}/solve/{run.id}").json
+    assert status["id"] == run.id and status["status"] == "queued" and status["finished"] is False
+
+    route_map = testapp.get(f"/plan/{D}/map.svg")
+    assert route_map.content_type == "image/svg+xml"
+    assert len(polylines(route_map.text)) == len(schedule.routes)
+    gantt = ET.fromstring(testapp.get(f"/plan/{D}/gantt.svg").text)
+    assert len(gantt.findall(".//{http://www.w3.org/2000/svg}g[@class='lane']")) == len(schedule.routes)
+
+    exported = json.loads(testapp.get(f"/plan/{D}/export.json").text)
+    assert exported == json.loads(services.export(dbsession, mine.date, retailer_id=mine.retailer.id, fmt="json"))
+    csv_text = testapp.get(f"/plan/{D}/export.csv").text
+    assert csv_text.splitlines()[0].startswith("date,version,truck_id")
+    testapp.get(f"/plan/{D}/export.xml", status=404)
+
+    for name, section in (("import", "import"), ("solve", "solve"), ("constraints", "adjust")):
+        assert testapp.get(f"/plan/{D}/{name}", status=303).location.endswith(f"/plan/{D}#{section}")
+    assert "首次发布" in testapp.get(f"/plan/{D}/publish").text
+    assert "还没有发布过" in testapp.get(f"/plan/{D}/versions").text
+    testapp.get(f"/plan/{D}/versions/1", status=404)
+
+
+def test_english_switch_covers_the_page(testapp, dbsession, mine):
+    solve_now(dbsession, mine)
+    login(testapp, "planner-yike")
+    testapp.set_cookie("lang", "en")
+    page = testapp.get(f"/plan/{D}")
+    for text in ("Imported data", "The plan", "Fill rate per category", "Routes per truck", "Adjust", "Vegetables"):
+        assert text in page.text
+    assert "已导入数据" not in page.text
+
+
+def test_import_through_the_page_then_failure_lists_problems_and_changes_nothing(testapp, dbsession):
+    retailer = make_retailer(dbsession, "逸刻")
+    make_user(dbsession, Role.PLANNER, username="importer", retailer=retailer)
+    login(testapp, "importer")
+    page = testapp.get("/plan/2022-04-21")
+    assert "还没有本零售商的数据" in page.text
+
+    files = make_csv_files(date=DAY.replace(day=21), prefix="IMP")
+    form = page.forms["import-form"]
+    for kind, data in files.items():
+        form[kind] = (f"{kind}.csv", data)
+    done = form.submit(status=303).follow()
+    assert "导入成功" in done.text
+    stats = [s.get_text(" ", strip=True) for s in done.html.select("#imported .stat")]
+    assert stats[:2] == ["2 辆车（已装货）", "8 个小区有需求"]
+    totals = {row[0]: row[1:] for row in table_rows(done, "#imported table.totals")}
+    assert int(totals["蔬菜"][0]) >= int(totals["蔬菜"][1])  # vegetables: enough for everyone
+    assert int(totals["禽蛋"][0]) < int(totals["禽蛋"][1])  # eggs: short
+    stock_rows = dbsession.scalar(select(func.count(Stock.id)).where(Stock.date == DAY.replace(day=21)))
+
+    broken = dict(files)
+    broken["stock"] = files["stock"].replace(b",eggs,", b",eggs,-3", 1)
+    broken["compounds"] = files["compounds"].replace(b"31.1160", b"91.1160", 1)
+    form = done.forms["import-form"]
+    for kind, data in broken.items():
+        form[kind] = (f"{kind}.csv", data)
+    failed = form.submit(status=400)
+    rows = table_rows(failed, "table.problems")
+    assert ["compounds.csv", "2", "lat"] in [r[:3] for r in rows]
+    assert ["stock.csv", "4", "quantity"] in [r[:3] for r in rows]
+    assert "数据库未做任何修改" in failed.text
+    assert dbsession.scalar(select(func.count(Stock.id)).where(Stock.date == DAY.replace(day=21))) == stock_rows
+    assert dbsession.scalar(select(Compound.lat).where(Compound.code == "IMP-C01")) == pytest.approx(31.116)
+
+
+def test_a_planner_may_not_import_another_retailers_fleet(testapp, dbsession, mine):
+    login(testapp, "planner-yike")
+    form = testapp.get(f"/plan/{D}").forms["import-form"]
+    for kind, data in make_csv_files(prefix="OTHER", retailer_name="叮咚").items():
+        form[kind] = (f"{kind}.csv", data)
+    failed = form.submit(status=400)
+    assert any(row[0] == "trucks.csv" and row[2] == "retailer" for row in table_rows(failed, "table.problems"))
+    assert dbsession.scalar(select(Truck.id).where(Truck.code == "OTHER-T1")) is None
+
+
+def test_constraints_are_added_refused_and_removed_through_the_page(testapp, dbsession, mine):
+    schedule = solve_now(dbsession, mine)
+    login(testapp, "planner-yike")
+    routed = next(r for r in schedule.routes if r.stops)
+    c1, truck = routed.stops[0].compound, routed.truck
+
+    page = testapp.get(f"/plan/{D}")
+    form = page.forms["pin-form"]
+    form["action"] = "pin"
+    form["compound_id"] = str(c1.id)
+    form["truck_id"] = str(truck.id)
+    page = form.submit(status=303).follow()
+    assert "已固定" in page.text
+    assert table_rows(page, "table.constraints")[0][:3] == ["固定到车辆", truck.code, f"{c1.code} {c1.name}"]
+
+    form = page.forms["pin-form"]
+    form["action"] = "forbid"
+    form["compound_id"] = str(c1.id)
+    form["truck_id"] = str(truck.id)
+    page = form.submit(status=303).follow()
+    assert f"{c1.name} 已固定到 {truck.code}：请先移除那条固定" in page.text  # refused, with what to do
+    assert len(table_rows(page, "table.constraints")) == 1
+
+    form = page.forms["lock-form"]
+    form["truck_id"] = str(routed.truck_id)
+    page = form.submit(status=303).follow()
+    locks = [row for row in table_rows(page, "table.constraints") if row[0] == "锁定路线"]
+    assert locks and locks[0][1] == routed.truck.code
+
+    pin = dbsession.scalar(select(PlanConstraint).where(PlanConstraint.kind == ConstraintKind.PIN))
+    testapp.post(f"/plan/{D}/constraints", {"action": "remove", "constraint_id": pin.id,
+                                            "csrf_token": _csrf(page)}, status=303)
+    assert [c.kind for c in dbsession.scalars(select(PlanConstraint))] == [ConstraintKind.LOCK]
+
+
+def test_posts_without_the_csrf_token_are_refused(testapp, dbsession, mine):
+    solve_now(dbsession, mine)
+    login(testapp, "planner-yike")
+    testapp.post(f"/plan/{D}/constraints",
+                 {"action": "pin", "truck_id": mine.trucks[0].id, "compound_id": mine.compounds[0].id}, status=403)
+    testapp.post(f"/plan/{D}/publish", {"schedule_id": 1}, status=403)
+    testapp.post(f"/plan/{D}/solve", status=403)
+    assert dbsession.scalar(select(func.count(PlanConstraint.id))) == 0
+    assert dbsession.scalar(select(func.count(Publication.id))) == 0
+
+
+def test_publish_versions_and_the_diff_of_moved_compounds(testapp, dbsession, mine):
+    first = solve_now(dbsession, mine)
+    login(testapp, "planner-yike")
+
+    preview = testapp.get(f"/plan/{D}/publish")
+    served = sum(len(r.stops) for r in first.routes)
+    assert f"将向 {served} 个小区公布到达时间" in preview.text
+    version_page = preview.forms["publish-form"].submit(status=303).follow()
+    assert "已发布第 1 版" in version_page.text and "这是当前版本" in version_page.text
+
+    again = testapp.get(f"/plan/{D}/publish")
+    assert "已作为第 1 版发布" in again.text and "publish-form" not in again.forms
+
+    # move the first truck's first compound to the other truck, solve again
+    route = next(r for r in first.routes if r.stops)
+    moved = route.stops[0].compound
+    other_truck = next(t for t in mine.trucks if t.id != route.truck_id)
+    form = testapp.get(f"/plan/{D}").forms["pin-form"]
+    form["compound_id"] = str(moved.id)
+    form["truck_id"] = str(other_truck.id)
+    form.submit(status=303)
+    second = solve_now(dbsession, mine)
+    assert moved.id in {s.compound_id for r in second.routes if r.truck_id == other_truck.id for s in r.stops}
+
+    preview = testapp.get(f"/plan/{D}/publish")
+    assert "与第 1 版相比（将发布为第 2 版）" in preview.text
+    moved_rows = {row[0]: row for row in table_rows(preview, "table.moved")}
+    row = moved_rows[f"{moved.name} {moved.code}"]
+    assert row[4] == f"{route.truck.code} → {other_truck.code}"
+    before = route.stops[0].arrival.strftime("%H:%M")
+    assert row[1] == before
+    preview.forms["publish-form"].submit(status=303)
+
+    versions = table_rows(testapp.get(f"/plan/{D}/versions"), "table.versions")
+    assert [r[0] for r in versions] == ["2 当前", "1"]
+    old = testapp.get(f"/plan/{D}/versions/1")
+    assert "已被第 2 版取代" in old.text
+    old_rows = table_rows(old, f"#truck-{route.truck.code} table")
+    assert old_rows[0][1] == f"{moved.name} {moved.code}" and old_rows[0][3] == before
+    assert "pin-form" not in old.forms  # read-only
+    assert len(polylines(testapp.get(f"/plan/{D}/map.svg", params={"version": 1}).text)) == len(first.routes)
+
+
+def test_publishing_a_plan_older_than_the_preview_is_refused(testapp, dbsession, mine):
+    solve_now(dbsession, mine)
+    login(testapp, "planner-yike")
+    form = testapp.get(f"/plan/{D}/publish").forms["publish-form"]
+    solve_now(dbsession, mine)  # a newer solve lands between preview and confirmation
+    page = form.submit(status=303).follow()
+    assert "预览之后有新的排班结果" in page.text
+    assert dbsession.scalar(select(func.count(Publication.id))) == 0
+
+
+def test_a_planner_never_reaches_another_retailers_day(testapp, dbsession, mine, theirs):
+    login(testapp, "planner-yike")
+    page = testapp.get(f"/plan/{D}")
+    assert "PLB-" not in page.text and "叮咚" not in page.text
+    assert "这一天还没有排班结果" in page.text
+    testapp.get(f"/plan/{D}/versions/1", status=404)
+    testapp.get(f"/plan/{D}/map.svg", status=404)
+    testapp.get(f"/plan/{D}/map.svg", params={"version": 1}, status=404)
+    testapp.get(f"/plan/{D}/export.json", status=404)
+    assert "还没有发布过" in testapp.get(f"/plan/{D}/versions").text
+
+    their_run = solving.start_solve_run(dbsession, theirs.date, theirs.retailer.id)
+    testapp.get(f"/plan/{D}/solve/{their_run.id}", status=404)
+
+    csrf = _csrf(page)
+    for action, compound, truck in (
+        ("pin", mine.compounds[0], theirs.trucks[0]),
+        ("forbid", theirs.compounds[0], mine.trucks[0]),
+        ("lock", None, theirs.trucks[0]),
+    ):
+        params = {"action": action, "truck_id": truck.id, "csrf_token": csrf}
+        if compound is not None:
+            params["compound_id"] = compound.id
+        testapp.post(f"/plan/{D}/constraints", params, status=404)
+    their_pin = PlanConstraint(date=theirs.date, kind=ConstraintKind.PIN, truck=theirs.trucks[0],
+                               compound=theirs.compounds[0])
+    dbsession.add(their_pin)
+    dbsession.flush()
+    testapp.post(f"/plan/{D}/constraints", {"action": "remove", "constraint_id": their_pin.id,
+                                            "csrf_token": csrf}, status=404)
+    assert dbsession.get(PlanConstraint, their_pin.id) is not None
+    # the retailer parameter is an admin's, not a planner's
+    assert "PLB-" not in testapp.get(f"/plan/{D}", params={"retailer": theirs.retailer.id}).text
+
+
+def test_an_admin_picks_the_retailer(testapp, dbsession, mine, theirs):
+    make_user(dbsession, Role.ADMIN, username="admin1")
+    login(testapp, "admin1")
+    page = testapp.get(f"/plan/{D}", params={"retailer": theirs.retailer.id})
+    assert "叮咚" in page.text and "PLB-T1" in page.text
+    assert testapp.get(f"/plan/{D}/versions/1").status_code == 200  # remembered in the session
+    page = testapp.get(f"/plan/{D}", params={"retailer": mine.retailer.id})
+    assert "PL-T1" in page.text and "PLB-T1" not in page.text
+
+
+def _csrf(page) -> str:
+    return page.html.select_one('meta[name="csrf-token"]')["content"]

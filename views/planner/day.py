@@ -1,0 +1,128 @@
+"""The (date, retailer) a planner's request is about, and the rows of that day it may see."""
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+
+from pyramid.httpexceptions import HTTPNotFound
+from sqlalchemy import func, select
+
+from trucks.models import (
+    Compound,
+    Demand,
+    ImportBatch,
+    Retailer,
+    Role,
+    Schedule,
+    SolveRun,
+    SolveStatus,
+    Stock,
+    Truck,
+)
+from trucks.publishing import latest_publication
+from trucks.services import latest_schedule
+
+from ..security import scoped_retailer_id
+
+
+def parse_day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise HTTPNotFound() from None
+
+
+def latest_data_date(dbsession, retailer_id: int) -> dt.date | None:
+    """The most recent date the retailer's trucks were loaded for."""
+    return dbsession.scalar(
+        select(func.max(Stock.date)).join(Truck, Stock.truck_id == Truck.id).where(Truck.retailer_id == retailer_id)
+    )
+
+
+class PlanDay:
+    """Everything of one retailer's day, always scoped by ``scoped_retailer_id``."""
+
+    def __init__(self, request):
+        self.request = request
+        self.dbsession = request.dbsession
+        self.date = parse_day(request.matchdict["date"])
+        self.retailer_id = scoped_retailer_id(request)
+        self.retailer = self.dbsession.get(Retailer, self.retailer_id)
+        if self.retailer is None:
+            raise HTTPNotFound()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.request.user.role == Role.ADMIN
+
+    @cached_property
+    def retailers(self) -> list[Retailer]:
+        """For the admin's retailer picker."""
+        return list(self.dbsession.scalars(select(Retailer).order_by(Retailer.name))) if self.is_admin else []
+
+    @cached_property
+    def trucks(self) -> list[Truck]:
+        """The retailer's trucks loaded for this day."""
+        return list(
+            self.dbsession.scalars(
+                select(Truck)
+                .where(Truck.retailer_id == self.retailer_id, Truck.id.in_(select(Stock.truck_id).where(Stock.date == self.date)))
+                .order_by(Truck.code)
+            )
+        )
+
+    @cached_property
+    def compounds(self) -> list[Compound]:
+        """The compounds the retailer supplies this day (they have demand for it)."""
+        supplied = select(Demand.compound_id).where(Demand.date == self.date, Demand.retailer_id == self.retailer_id)
+        return list(self.dbsession.scalars(select(Compound).where(Compound.id.in_(supplied)).order_by(Compound.code)))
+
+    @cached_property
+    def imports(self) -> list[ImportBatch]:
+        return list(
+            self.dbsession.scalars(
+                select(ImportBatch)
+                .where(ImportBatch.date == self.date, ImportBatch.retailer_id == self.retailer_id)
+                .order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc())
+            )
+        )
+
+    @cached_property
+    def latest_schedule(self) -> Schedule | None:
+        return latest_schedule(self.dbsession, self.date, self.retailer_id)
+
+    @cached_property
+    def latest_publication(self):
+        return latest_publication(self.dbsession, self.date, self.retailer_id)
+
+    @cached_property
+    def active_run(self) -> SolveRun | None:
+        """A solve of this day still queued or running, if any."""
+        return self.dbsession.scalars(
+            select(SolveRun)
+            .where(
+                SolveRun.date == self.date,
+                SolveRun.retailer_id == self.retailer_id,
+                SolveRun.status.in_((SolveStatus.QUEUED, SolveStatus.RUNNING)),
+            )
+            .order_by(SolveRun.id.desc())
+            .limit(1)
+        ).first()
+
+    @cached_property
+    def last_run(self) -> SolveRun | None:
+        return self.dbsession.scalars(
+            select(SolveRun)
+            .where(SolveRun.date == self.date, SolveRun.retailer_id == self.retailer_id)
+            .order_by(SolveRun.id.desc())
+            .limit(1)
+        ).first()
+
+    def solve_run(self, run_id: int) -> SolveRun:
+        run = self.dbsession.get(SolveRun, run_id)
+        if run is None or run.date != self.date or run.retailer_id != self.retailer_id:
+            raise HTTPNotFound()
+        return run
+
+    def url(self, route_name: str, **kw) -> str:
+        return self.request.route_url(route_name, date=self.date.isoformat(), **kw)

@@ -1,0 +1,315 @@
+"""The planner's pages: a day's import, solve with live progress, review, adjust and publish.
+
+Every query goes through ``PlanDay``, which scopes it to ``scoped_retailer_id(request)``;
+every POST carries the session's CSRF token (the app's default).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from pyramid.httpexceptions import HTTPBadRequest, HTTPFound, HTTPNotFound, HTTPSeeOther
+from pyramid.response import Response
+from pyramid.view import view_config, view_defaults
+
+from trucks import constraints as plan_constraints
+from trucks import publishing, services, solving
+from trucks.importer import FILE_NAMES, ImportFailed, import_day
+from trucks.models import ConstraintKind, Schedule, SolveStatus
+
+from ..i18n import category_name
+from ..security import Permission, scoped_retailer_id
+from .day import PlanDay, latest_data_date, parse_day
+from .review import build_review, day_categories, gantt_svg, load_schedule, map_svg
+
+SVG_TYPE = "image/svg+xml"
+
+
+@view_config(route_name="plan_home", permission=Permission.PLAN_READ)
+def plan_home(request):
+    """The day asked for with ``?date=``, else the most recent day with data for the planner's
+    retailer, else today."""
+    retailer_id = scoped_retailer_id(request)
+    if request.params.get("date"):
+        date = parse_day(request.params["date"])
+    else:
+        date = latest_data_date(request.dbsession, retailer_id) or dt.date.today()
+    return HTTPFound(request.route_url("plan_day", date=date.isoformat()))
+
+
+def _flash(request, key: str, queue: str = "info", **values) -> None:
+    request.session.flash(request.t(key, **values), queue)
+
+
+def _back_to_day(day: PlanDay, anchor: str = "") -> HTTPSeeOther:
+    return HTTPSeeOther(day.url("plan_day", _anchor=anchor) if anchor else day.url("plan_day"))
+
+
+def day_page(request, day: PlanDay, *, problems=None) -> dict:
+    """What the day's page shows; ``problems`` are a failed import's, listed above the form."""
+    stock, orders, categories = day_categories(request.dbsession, day.date, day.retailer_id)
+    schedule = load_schedule(request.dbsession, day.latest_schedule.id) if day.latest_schedule else None
+    review = build_review(request, schedule) if schedule is not None else None
+    return {
+        "day": day,
+        "stock": stock,
+        "orders": orders,
+        "categories": categories,
+        "category_names": {c.key: category_name(request, c) for c in categories},
+        "demand_total": {c.key: sum(o.get(c.key, 0) for o in orders.values()) for c in categories},
+        "review": review,
+        "map_svg": map_svg(request, review) if review else None,
+        "gantt_svg": gantt_svg(request, review) if review else None,
+        "constraints": plan_constraints.active_constraints(request.dbsession, day.date, day.retailer_id),
+        "problems": problems,
+        "file_names": FILE_NAMES,
+        "read_only": False,
+    }
+
+
+@view_config(route_name="plan_day", permission=Permission.PLAN_READ, request_method="GET",
+             renderer="planner/day.jinja2")
+def show_day(request):
+    return day_page(request, PlanDay(request))
+
+
+#: the day page's section each form-only route shows on GET
+FORM_SECTIONS = {"plan_import": "import", "plan_solve": "solve", "plan_constraints": "adjust"}
+
+
+@view_config(route_name="plan_import", request_method="GET", permission=Permission.PLAN_READ)
+@view_config(route_name="plan_solve", request_method="GET", permission=Permission.PLAN_READ)
+@view_config(route_name="plan_constraints", request_method="GET", permission=Permission.PLAN_READ)
+def form_section(request):
+    """The forms live on the day page: a GET of their target shows that section of it."""
+    return _back_to_day(PlanDay(request), FORM_SECTIONS[request.matched_route.name])
+
+
+@view_config(route_name="plan_import", permission=Permission.PLAN_WRITE, request_method="POST",
+             renderer="planner/day.jinja2")
+def import_files(request):
+    """The four CSV files (and an optional travel matrix) for the day, all or nothing."""
+    day = PlanDay(request)
+    files = {kind: _upload(request.POST.get(kind)) for kind in FILE_NAMES}
+    try:
+        batch = import_day(
+            request.dbsession,
+            day.date,
+            {kind: data for kind, data in files.items() if data is not None},
+            retailer_id=None if day.is_admin else day.retailer_id,
+            user=request.user.username,
+            max_stops_default=int(request.registry.settings.get("scheduling.max_stops_default", 30)),
+        )
+    except ImportFailed as failed:
+        request.tm.doom()  # nothing of a failed import is kept
+        request.response.status = 400
+        problems = sorted(failed.problems, key=lambda p: (p.file, p.row or 0, p.column or ""))
+        return day_page(request, day, problems=[
+            {"file": p.file, "row": p.row, "column": p.column, "reason": p.message(request.language)}
+            for p in problems
+        ])
+    _flash(request, "planner.import.done", demand=batch.counts.get("demand_compounds", 0),
+           trucks=batch.counts.get("trucks", 0))
+    return _back_to_day(day, "imported")
+
+
+def _upload(field) -> bytes | None:
+    """An uploaded file's bytes; None when the input was left empty."""
+    if field is None or not hasattr(field, "file"):
+        return None
+    data = field.file.read()
+    return data if data or field.filename else None
+
+
+@view_config(route_name="plan_solve", permission=Permission.PLAN_WRITE, request_method="POST")
+def start_solve(request):
+    """Starts a background solve of the day; the page then polls its progress."""
+    day = PlanDay(request)
+    try:
+        run = solving.start_solve_run(request.dbsession, day.date, day.retailer_id, user=request.user.username)
+    except solving.SolveAlreadyRunning:
+        _flash(request, "planner.solve.already_running", "error")
+        return _back_to_day(day, "solve")
+    except solving.NothingToSolve:
+        _flash(request, "planner.solve.nothing", "error")
+        return _back_to_day(day, "solve")
+    _start_after_commit(request, run.id)
+    return _back_to_day(day, "solve")
+
+
+def _start_after_commit(request, run_id: int) -> None:
+    """Runs the solve in a daemon thread once the SolveRun row is committed (the thread uses
+    its own session from the app's factory, so it must see the row)."""
+    factory = request.registry["dbsession_factory"]
+    settings = request.registry.settings
+
+    def start(committed: bool) -> None:
+        if committed:
+            threading.Thread(
+                target=solving.execute_solve_run, args=(factory, run_id, settings),
+                name=f"solve-run-{run_id}", daemon=True,
+            ).start()
+
+    request.tm.get().addAfterCommitHook(start)
+
+
+@view_config(route_name="plan_solve_status", permission=Permission.PLAN_READ, renderer="json", request_method="GET")
+def solve_status(request):
+    """A run's progress for the page's poll."""
+    run = PlanDay(request).solve_run(_int(request.matchdict["run_id"]))
+    return {
+        "id": run.id,
+        "status": run.status,
+        "progress": run.progress,
+        "message": run.message,
+        "finished": run.status in (SolveStatus.DONE, SolveStatus.FAILED),
+        "schedule_id": run.schedule_id,
+    }
+
+
+def _requested_schedule(request, day: PlanDay) -> Schedule:
+    """The latest schedule, or with ``?version=N`` the one that version published."""
+    version = request.params.get("version")
+    if version is not None:
+        publication = publishing.get_publication(request.dbsession, day.date, day.retailer_id, _int(version))
+        if publication is None:
+            raise HTTPNotFound()
+        return load_schedule(request.dbsession, publication.schedule_id)
+    if day.latest_schedule is None:
+        raise HTTPNotFound()
+    return load_schedule(request.dbsession, day.latest_schedule.id)
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        raise HTTPNotFound() from None
+
+
+@view_config(route_name="plan_map", permission=Permission.PLAN_READ, request_method="GET")
+def route_map(request):
+    day = PlanDay(request)
+    review = build_review(request, _requested_schedule(request, day))
+    return Response(map_svg(request, review), content_type=SVG_TYPE, charset="utf-8")
+
+
+@view_config(route_name="plan_gantt", permission=Permission.PLAN_READ, request_method="GET")
+def gantt(request):
+    day = PlanDay(request)
+    review = build_review(request, _requested_schedule(request, day))
+    return Response(gantt_svg(request, review), content_type=SVG_TYPE, charset="utf-8")
+
+
+@view_config(route_name="plan_constraints", permission=Permission.PLAN_WRITE, request_method="POST")
+def change_constraints(request):
+    """Pin a compound to a truck, forbid one, lock a truck's route; remove any of them."""
+    day = PlanDay(request)
+    action = request.POST.get("action")
+    args = (request.dbsession, day.date, day.retailer_id)
+    try:
+        if action == "remove":
+            plan_constraints.remove_constraint(*args, _int(request.POST.get("constraint_id")))
+            _flash(request, "planner.adjust.removed")
+        elif action in (ConstraintKind.PIN, ConstraintKind.FORBID):
+            add = plan_constraints.add_pin if action == ConstraintKind.PIN else plan_constraints.add_forbid
+            add(*args, _int(request.POST.get("truck_id")), _int(request.POST.get("compound_id")))
+            _flash(request, f"planner.adjust.added_{action}")
+        elif action == ConstraintKind.LOCK:
+            plan_constraints.add_lock(*args, _int(request.POST.get("truck_id")), day.latest_schedule)
+            _flash(request, "planner.adjust.added_lock")
+        else:
+            raise HTTPBadRequest(f"unknown action {action!r}: use pin, forbid, lock or remove")
+    except plan_constraints.NotOwned:
+        raise HTTPNotFound() from None
+    except plan_constraints.ConstraintError as refused:
+        _flash(request, f"planner.adjust.refused.{refused.reason}", "error", **refused.values)
+    return _back_to_day(day, "adjust")
+
+
+@view_defaults(route_name="plan_publish", permission=Permission.PLAN_READ, renderer="planner/publish.jinja2")
+class PublishView:
+    """Shows what publishing the latest schedule would change, then publishes on confirmation."""
+
+    def __init__(self, request):
+        self.request = request
+        self.day = PlanDay(request)
+
+    def _candidate(self) -> Schedule:
+        if self.day.latest_schedule is None:
+            raise HTTPNotFound()
+        return self.day.latest_schedule
+
+    @view_config(request_method="GET")
+    def preview(self):
+        candidate = self._candidate()
+        latest = self.day.latest_publication
+        return {
+            "day": self.day,
+            "candidate": candidate,
+            "latest": latest,
+            "already_published": latest is not None and latest.schedule_id == candidate.id,
+            "diff": publishing.arrival_diff(latest.schedule if latest else None, candidate),
+        }
+
+    @view_config(request_method="POST", permission=Permission.PLAN_PUBLISH)
+    def publish(self):
+        request = self.request
+        candidate = self._candidate()
+        if str(candidate.id) != request.POST.get("schedule_id"):
+            # a newer solve finished after the preview: confirm what is actually published
+            _flash(request, "planner.publish.stale", "error")
+            return HTTPSeeOther(self.day.url("plan_publish"))
+        try:
+            publication = publishing.publish(request.dbsession, candidate, request.user.username)
+        except publishing.PublishError:
+            _flash(request, "planner.publish.already", "error")
+            return HTTPSeeOther(self.day.url("plan_publish"))
+        _flash(request, "planner.publish.done", version=publication.version)
+        return HTTPSeeOther(self.day.url("plan_version", version=publication.version))
+
+
+@view_config(route_name="plan_versions", permission=Permission.PLAN_READ, request_method="GET",
+             renderer="planner/versions.jinja2")
+def versions(request):
+    day = PlanDay(request)
+    rows = publishing.list_publications(request.dbsession, day.date, day.retailer_id)
+    return {
+        "day": day,
+        "versions": [(p, publishing.published_stop_count(request.dbsession, p)) for p in rows],
+    }
+
+
+@view_config(route_name="plan_version", permission=Permission.PLAN_READ, request_method="GET",
+             renderer="planner/version.jinja2")
+def version(request):
+    """An earlier (or the current) publication, read-only."""
+    day = PlanDay(request)
+    publication = publishing.get_publication(
+        request.dbsession, day.date, day.retailer_id, _int(request.matchdict["version"])
+    )
+    if publication is None:
+        raise HTTPNotFound()
+    review = build_review(request, load_schedule(request.dbsession, publication.schedule_id))
+    return {
+        "day": day,
+        "publication": publication,
+        "is_latest": day.latest_publication.id == publication.id,
+        "review": review,
+        "map_svg": map_svg(request, review),
+        "gantt_svg": gantt_svg(request, review),
+        "read_only": True,
+    }
+
+
+@view_config(route_name="plan_export", permission=Permission.PLAN_READ, request_method="GET")
+def export(request):
+    """The day's latest schedule as JSON or CSV, as the command line exports it."""
+    day = PlanDay(request)
+    fmt = request.matchdict["format"]
+    if fmt not in ("json", "csv") or day.latest_schedule is None:
+        raise HTTPNotFound()
+    body = services.export(request.dbsession, day.date, retailer_id=day.retailer_id, fmt=fmt)
+    response = Response(body, content_type="application/json" if fmt == "json" else "text/csv", charset="utf-8")
+    response.content_disposition = f'attachment; filename="plan-{day.date.isoformat()}.{fmt}"'
+    return response

@@ -1,0 +1,38 @@
+// The planner's day page: follows a running solve's progress and reloads when it has finished.
+(function () {
+  "use strict";
+  var box = document.getElementById("solve-progress");
+  if (!box || !box.dataset.statusUrl) { return; }
+  var bar = box.querySelector("progress");
+  var percent = box.querySelector(".percent");
+  var message = box.querySelector(".message");
+
+  function show(status) {
+    bar.value = status.progress;
+    percent.textContent = Math.round(status.progress * 100) + "%";
+    message.textContent = status.message || "";
+  }
+
+  function poll() {
+    fetch(box.dataset.statusUrl, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(response.status); }
+        return response.json();
+      })
+      .then(function (status) {
+        show(status);
+        if (status.status === "done") {
+          message.textContent = box.dataset.done;
+          window.location.reload();
+        } else if (status.status === "failed") {
+          message.textContent = box.dataset.failed + " " + (status.message || "");
+          window.setTimeout(function () { window.location.reload(); }, 1500);
+        } else {
+          window.setTimeout(poll, 1000);
+        }
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+
+  window.setTimeout(poll, 1000);
+}());

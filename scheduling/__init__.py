@@ -1,17 +1,25 @@
 """The scheduling engine: plain dataclasses in, a validated result out.
 
-It imports neither Pyramid nor SQLAlchemy.
+It imports neither Pyramid nor SQLAlchemy. ``solve(problem)`` serves as many compounds as it
+can (weighted by priority), then minimises total travel, then shares scarce stock fairly.
 """
+from .engine import solve
 from .problem import Compound, Problem, Truck
-from .result import Result, Route, Unserved, UnservedReason, Visit
+from .result import InvalidResult, Result, Route, Unserved, UnservedReason, Visit
+from .solomon import SolomonInstance, read_solomon, to_problem
 
 __all__ = [
     "Compound",
+    "InvalidResult",
     "Problem",
     "Result",
     "Route",
+    "SolomonInstance",
     "Truck",
     "Unserved",
     "UnservedReason",
     "Visit",
+    "read_solomon",
+    "solve",
+    "to_problem",
 ]

@@ -1,0 +1,226 @@
+"""``solve``: settle what is hopeless, search routes, recombine the pool, share stock, validate.
+
+Determinism: the search runs a fixed iteration budget derived from the time limit and the
+problem size, so a seed gives the same answer whenever the wall clock does not cut it short
+(the time limit is a hard cap on top of that budget).
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from .fairshare import Block, share, to_units
+from .instance import Prepared, prepare
+from .pool import RoutePool
+from .problem import Problem, Truck
+from .result import Result, Route, Unserved, UnservedReason, Visit
+from .search import Search, State
+
+Progress = Callable[[float, str], None]
+
+#: iterations per second of time limit this engine manages on a small machine for ~100 customers
+ITERATIONS_PER_SECOND_AT_100 = 1500.0
+#: fractions of the iteration budget after which the pool is recombined by the MILP
+RECOMBINE_AT = (0.25, 0.5, 0.75)
+
+
+def iteration_budget(n: int, time_limit: float) -> int:
+    rate = ITERATIONS_PER_SECOND_AT_100 * min(4.0, (100.0 / max(n, 10)) ** 0.7)
+    return max(50, int(rate * time_limit))
+
+
+def patience(n: int) -> int:
+    """Iterations without a new best after which the search stops: no improvement in sight."""
+    return 2000 + 150 * n
+
+
+class _Reporter:
+    """Calls progress with a non-decreasing fraction, at most a few times a second."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.fraction = 0.0
+        self.last = -1.0
+
+    def __call__(self, fraction: float, message: str, force: bool = False) -> None:
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if not force and now - self.last < 0.25:
+            return
+        self.last = now
+        self.fraction = max(self.fraction, min(1.0, fraction))
+        self.progress(self.fraction, message)
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit: float = 20.0,
+    seed: int = 0,
+    progress: Progress | None = None,
+    lp_solver: str = "highs",
+    stop: Callable[..., bool] | None = None,
+) -> Result:
+    """The day's routes and deliveries; see the package docstring for the objective."""
+    started = time.monotonic()
+    deadline = started + max(0.1, time_limit)
+    report = _Reporter(progress)
+    report(0.0, "preparing", force=True)
+    prepared = prepare(problem)
+    inst = prepared.instance
+    search = Search(inst, seed)
+    iterations = 0
+    if inst.n and inst.m:
+        best, iterations = _search(search, inst.n, time_limit, deadline, lp_solver, report, stop)
+    else:
+        best = search.empty_state()
+    report(0.97, "sharing stock", force=True)
+    result = _result(problem, prepared, search, best, lp_solver, started, iterations, seed)
+    result.check(problem)
+    report(1.0, _summary(problem, result), force=True)
+    return result
+
+
+def _summary(problem: Problem, result: Result) -> str:
+    served = len(result.served_ids)
+    return f"served {served}/{len(problem.compounds)}, travel {result.travel_minutes:.0f} min"
+
+
+def _search(search: Search, n: int, time_limit, deadline, lp_solver, report, stop) -> tuple[State, int]:
+    budget = iteration_budget(n, time_limit)
+    reserve = min(1.0, 0.1 * time_limit)  # time kept for the final LPs and the result
+    pool = RoutePool(search)
+    current = search.construct()
+    current_cost = search.cost(current)
+    best, best_cost = current, current_cost
+    pool.add(current, current_cost, only_touched=False)
+    scale = max(1e-9, current.travel / max(1, n - len(current.unassigned)))
+    hot, cold = 1.0 * scale, 0.01 * scale
+    checkpoints = [int(f * budget) for f in RECOMBINE_AT]
+    last_gain = 0
+    rng = search.rng
+    iteration = 0
+    for iteration in range(1, budget + 1):
+        candidate = current.copy()
+        removed = search.ruin(candidate)
+        if removed is not None:
+            search.recreate(candidate, removed + list(candidate.unassigned))
+            cost = search.cost(candidate)
+            temperature = hot * (cold / hot) ** (iteration / budget)
+            if cost < current_cost - temperature * math.log(1.0 - rng.random()):
+                current, current_cost = candidate, cost
+                if cost < best_cost * 1.05:
+                    pool.add(candidate, cost)
+                if cost < best_cost - 1e-9:
+                    best, best_cost, last_gain = candidate, cost, iteration
+        if iteration & 31 == 0:
+            now = time.monotonic()
+            message = f"served {n - len(best.unassigned)}/{n}, travel {best.travel:.0f} min"
+            report(0.95 * max(iteration / budget, 1.0 - (deadline - now) / time_limit), message)
+            if now >= deadline - reserve or (stop is not None and stop()):
+                break
+        if iteration - last_gain > patience(n):
+            break
+        if checkpoints and iteration >= checkpoints[0]:
+            checkpoints.pop(0)
+            found = _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search)
+            if found is not None and search.cost(found) < best_cost - 1e-9:
+                best = current = found
+                best_cost = current_cost = search.cost(found)
+                last_gain = iteration
+    found = _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search)
+    if found is not None and search.cost(found) < best_cost - 1e-9:
+        best = found
+    return best, iteration
+
+
+def _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search) -> State | None:
+    left = deadline - time.monotonic() - reserve
+    limit = min(left, max(0.5, 0.1 * time_limit))
+    if limit < 0.2 or len(pool) < 2:
+        return None
+    answer = pool.recombine(best, limit, lp_solver)
+    return None if answer is None else answer[0]
+
+
+def _result(problem: Problem, prepared: Prepared, search: Search, best: State, lp_solver, started, iterations, seed) -> Result:
+    inst = prepared.instance
+    by_id = {c.id: c for c in problem.compounds}
+    plans: list[tuple[Truck, list[str]]] = []
+    for truck in problem.trucks:
+        if truck.id in prepared.locked:
+            plans.append((truck, list(prepared.locked[truck.id])))
+    for k, route in enumerate(best.routes):
+        if route:
+            plans.append((inst.trucks[k], [inst.compounds[u].id for u in route]))
+    order = {t.id: i for i, t in enumerate(problem.trucks)}
+    plans = [p for p in sorted(plans, key=lambda p: order[p[0].id]) if p[1]]
+    deliveries = _deliveries(problem, plans, by_id, lp_solver)
+    routes = []
+    total = 0.0
+    for (truck, ids), delivered in zip(plans, deliveries):
+        route = _timed_route(problem, truck, [by_id[c] for c in ids], delivered)
+        routes.append(route)
+        total += route.travel_minutes
+    served = {v.compound_id for r in routes for v in r.visits}
+    unserved = [Unserved(cid, reason) for cid, reason in prepared.unserved.items()]
+    unserved += [Unserved(c.id, UnservedReason.FLEET_FULL) for c in inst.compounds if c.id not in served]
+    rank = {c.id: i for i, c in enumerate(problem.compounds)}
+    unserved.sort(key=lambda u: rank[u.compound_id])
+    return Result(
+        routes=tuple(routes),
+        unserved=tuple(unserved),
+        travel_minutes=total,
+        seconds=time.monotonic() - started,
+        iterations=iterations,
+        seed=seed,
+    )
+
+
+def _deliveries(problem: Problem, plans, by_id, lp_solver) -> list[list[dict[str, int]]]:
+    """Per route, per stop: whole units per category (fair shares when stock is short)."""
+    result = [[{} for _ in ids] for _, ids in plans]
+    if problem.load_limits_routes:
+        for r, (_, ids) in enumerate(plans):
+            for s, cid in enumerate(ids):
+                result[r][s] = {c: q for c, q in by_id[cid].demand.items() if q > 0}
+        return result
+    blocks, where = [], []
+    for r, (truck, ids) in enumerate(plans):
+        categories = sorted({c for cid in ids for c, q in by_id[cid].demand.items() if q > 0})
+        for category in categories:
+            stops = [s for s, cid in enumerate(ids) if by_id[ids[s]].demand.get(category, 0) > 0]
+            demand = [by_id[ids[s]].demand[category] for s in stops]
+            weight = [float(max(1, by_id[ids[s]].priority)) for s in stops]
+            blocks.append(Block(truck.stock.get(category, 0), demand, weight))
+            where.append((r, category, stops, demand, truck.stock.get(category, 0)))
+    shares = share(blocks, lp_solver)
+    for quantities, (r, category, stops, demand, stock) in zip(shares, where):
+        for s, units in zip(stops, to_units(quantities, demand, stock)):
+            result[r][s][category] = units
+    return result
+
+
+def _timed_route(problem: Problem, truck: Truck, compounds, delivered) -> Route:
+    """Times along the route; the truck leaves as late as it can without arriving later."""
+    travel = problem.travel
+    depart = truck.shift_start
+    if compounds:
+        first = compounds[0]
+        depart = max(truck.shift_start, first.ready - float(travel[truck.depot, first.location]))
+    here, clock, minutes = truck.depot, depart, 0.0
+    visits = []
+    for compound, units in zip(compounds, delivered):
+        leg = float(travel[here, compound.location])
+        minutes += leg
+        arrival = clock + leg
+        start = max(arrival, compound.ready)
+        clock = start + compound.service
+        fill = {c: units.get(c, 0) / q for c, q in compound.demand.items() if q > 0}
+        visits.append(Visit(compound.id, arrival, start, clock, units, fill))
+        here = compound.location
+    leg = float(travel[here, truck.depot])
+    minutes += leg
+    return Route(truck.id, depart, clock + leg, tuple(visits), minutes)

@@ -1,0 +1,55 @@
+"""The PuLP side: which LP solver to use and how to read its answer honestly."""
+from __future__ import annotations
+
+import os
+import sys
+from functools import cache
+
+import pulp
+
+SOLVERS = ("highs", "cbc")
+
+
+@cache
+def _silence_highs_banner() -> None:
+    """HiGHS prints a copyright banner on stdout when the first solver object is created in a
+    process, whatever the options; create that first one with stdout pointed at /dev/null so
+    command lines that print JSON stay clean."""
+    try:
+        import highspy
+    except ImportError:
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def make_solver(name: str, time_limit: float, mip: bool = True) -> pulp.LpSolver:
+    """HiGHS through highspy by default; CBC (bundled with PuLP) when asked or when HiGHS is missing."""
+    if name not in SOLVERS:
+        raise ValueError(f"unknown lp_solver {name!r}; use one of {', '.join(SOLVERS)}")
+    limit = max(0.05, float(time_limit))
+    if name == "highs":
+        _silence_highs_banner()
+        solver = pulp.HiGHS(msg=False, timeLimit=limit, gapRel=1e-9, mip=mip)
+        if solver.available():
+            return solver
+    return pulp.PULP_CBC_CMD(msg=False, timeLimit=max(1, round(limit)), gapRel=1e-9, mip=mip)
+
+
+def solved(problem: pulp.LpProblem) -> bool:
+    """True when the solver returned a usable (optimal or merely feasible) solution.
+
+    Under a time limit ``LpStatus`` may say Optimal for a feasible answer, so read ``sol_status``.
+    """
+    return problem.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+
+
+def proved_optimal(problem: pulp.LpProblem) -> bool:
+    return problem.sol_status == pulp.LpSolutionOptimal

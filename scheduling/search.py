@@ -1,0 +1,284 @@
+"""Route search: insertion, ruin-and-recreate (SISR) with simulated-annealing acceptance.
+
+Routes are plain index lists. Each route ``k`` also keeps one row of "edge" arrays: for every
+gap ``p`` between consecutive nodes (depot .. customers .. depot) the predecessor, successor,
+the earliest departure from the predecessor and the latest feasible service start at the
+successor (Savelsbergh's forward/backward time data). Inserting a customer into a gap is then
+an O(1) check, and numpy checks every gap of every route at once.
+
+Slack Induction by String Removals: J. Christiaens and G. Vanden Berghe (2020),
+"Slack induction by string removals for vehicle routing problems", Transportation Science 54(2).
+"""
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+
+from .instance import EPS, Instance
+
+INF = float("inf")
+
+#: SISR parameters from the paper: mean removed customers, max string length, split depth, blinks
+MEAN_REMOVED = 10.0
+MAX_STRING = 10.0
+SPLIT_DEPTH = 0.01
+BLINK_RATE = 0.01
+NEIGHBOURS = 100
+
+
+class State:
+    """One solution: routes, their edge rows, loads and costs. Copy before changing."""
+
+    __slots__ = ("routes", "route_of", "pred", "succ", "dep", "latest", "base", "load", "rcost", "unassigned", "touched")
+
+    def copy(self) -> State:
+        other = State.__new__(State)
+        other.routes = [r[:] for r in self.routes]
+        other.route_of = self.route_of.copy()
+        other.pred = self.pred.copy()
+        other.succ = self.succ.copy()
+        other.dep = self.dep.copy()
+        other.latest = self.latest.copy()
+        other.base = self.base.copy()
+        other.load = self.load.copy()
+        other.rcost = self.rcost.copy()
+        other.unassigned = set(self.unassigned)
+        other.touched = set()
+        return other
+
+    @property
+    def travel(self) -> float:
+        return float(self.rcost.sum())
+
+
+class Search:
+    """The moves on a compiled Instance; all randomness comes from the seeded generators."""
+
+    def __init__(self, inst: Instance, seed: int) -> None:
+        self.inst = inst
+        self.n, self.m = inst.n, inst.m
+        self.dist = inst.dist
+        self.dist_t = np.ascontiguousarray(inst.dist.T)
+        self.ready = inst.ready.tolist()
+        self.due = inst.due.tolist()
+        self.service = inst.service.tolist()
+        self.shift_start = inst.shift_start.tolist()
+        self.shift_end = inst.shift_end.tolist()
+        self.max_stops = inst.max_stops
+        self.types = inst.truck_type.tolist()
+        self.has_loads = inst.demand.shape[1] > 0
+        self.rng = random.Random(seed)
+        self.nprng = np.random.default_rng(seed)
+        n = self.n
+        largest = float(inst.dist.max()) if inst.dist.size else 0.0
+        #: the value of serving one priority unit: more than any solution's whole travel
+        self.penalty = (n + self.m + 1) * largest + 1.0
+        customer_dist = inst.dist[:n, :n]
+        order = np.argsort(customer_dist + customer_dist.T, axis=1, kind="stable")
+        self.neighbours = order[:, : min(n, NEIGHBOURS)].tolist()
+        depots = inst.dist[n:, :n] if self.m else np.zeros((1, n))
+        self.depot_distance = depots.min(axis=0).tolist()
+        self.size = inst.demand.sum(axis=1).tolist() if self.has_loads else [0.0] * n
+
+    # ----------------------------------------------------------------- state basics
+    def empty_state(self) -> State:
+        st = State.__new__(State)
+        m, width = self.m, 8
+        st.routes = [[] for _ in range(m)]
+        st.route_of = np.full(self.n, -1, dtype=np.int64)
+        st.pred = np.zeros((m, width), dtype=np.int64)
+        st.succ = np.zeros((m, width), dtype=np.int64)
+        st.dep = np.zeros((m, width))
+        st.latest = np.full((m, width), -INF)
+        st.base = np.zeros((m, width))
+        st.load = np.zeros((m, self.inst.demand.shape[1]))
+        st.rcost = np.zeros(m)
+        st.unassigned = set(range(self.n))
+        st.touched = set()
+        for k in range(m):
+            self.update(st, k)
+        return st
+
+    def cost(self, st: State) -> float:
+        missing = sum(self.inst.prize[u] for u in st.unassigned)
+        return st.travel + self.penalty * float(missing)
+
+    def served_weight(self, st: State) -> float:
+        return float(self.inst.prize.sum()) - float(sum(self.inst.prize[u] for u in st.unassigned))
+
+    def _grow(self, st: State, width: int) -> None:
+        old = st.pred.shape[1]
+        pad = width - old
+        st.pred = np.pad(st.pred, ((0, 0), (0, pad)))
+        st.succ = np.pad(st.succ, ((0, 0), (0, pad)))
+        st.dep = np.pad(st.dep, ((0, 0), (0, pad)))
+        st.base = np.pad(st.base, ((0, 0), (0, pad)))
+        st.latest = np.pad(st.latest, ((0, 0), (0, pad)), constant_values=-INF)
+
+    def update(self, st: State, k: int) -> bool:
+        """Recomputes route k's edge row; False when the route breaks a window or the shift."""
+        route = st.routes[k]
+        length = len(route)
+        depot = self.n + k
+        ext = [depot, *route, depot]
+        if length + 1 > st.pred.shape[1]:
+            self._grow(st, max(2 * st.pred.shape[1], length + 2))
+        arcs = self.dist[ext[:-1], ext[1:]]
+        arc = arcs.tolist()
+        ready, due, service = self.ready, self.due, self.service
+        time = self.shift_start[k]
+        deps = [time]
+        feasible = True
+        for j, i in enumerate(route):
+            time += arc[j]
+            if time < ready[i]:
+                time = ready[i]
+            if time > due[i] + EPS:
+                feasible = False
+            time += service[i]
+            deps.append(time)
+        if time + arc[length] > self.shift_end[k] + EPS:
+            feasible = False
+        latest = [0.0] * (length + 1)
+        bound = self.shift_end[k]
+        latest[length] = bound
+        for p in range(length - 1, -1, -1):
+            i = route[p]
+            bound = min(due[i], bound - service[i] - arc[p + 1])
+            latest[p] = bound
+        st.pred[k, : length + 1] = ext[:-1]
+        st.succ[k, : length + 1] = ext[1:]
+        st.dep[k, : length + 1] = deps
+        st.latest[k, : length + 1] = latest
+        st.latest[k, length + 1 :] = -INF
+        st.base[k, : length + 1] = arcs
+        st.rcost[k] = sum(arc)
+        if self.has_loads:
+            st.load[k] = self.inst.demand[route].sum(axis=0) if route else 0.0
+        st.route_of[route] = k
+        st.touched.add(k)
+        return feasible
+
+    # ----------------------------------------------------------------- insertion
+    def usable_routes(self, st: State) -> np.ndarray:
+        """Routes open for insertion: only one empty route per interchangeable truck type."""
+        lengths = np.fromiter((len(r) for r in st.routes), dtype=np.int64, count=self.m)
+        usable = lengths < self.max_stops
+        seen = set()
+        for k in np.flatnonzero(lengths == 0).tolist():
+            t = self.types[k]
+            if t in seen:
+                usable[k] = False
+            seen.add(t)
+        return usable
+
+    def best_insertion(self, st: State, u: int, usable: np.ndarray, blink: float) -> tuple[int, int] | None:
+        ok = self.inst.allowed[u] & usable
+        if self.has_loads:
+            ok &= ((st.load + self.inst.demand[u]) <= self.inst.capacity + EPS).all(axis=1)
+        rows = np.flatnonzero(ok)
+        if rows.size == 0:
+            return None
+        pred = st.pred[rows]
+        into = self.dist_t[u][pred]
+        out = self.dist[u][st.succ[rows]]
+        start = np.maximum(st.dep[rows] + into, self.ready[u])
+        feasible = (start <= self.due[u] + EPS) & (start + self.service[u] + out <= st.latest[rows] + EPS)
+        if blink > 0.0:
+            feasible &= self.nprng.random(feasible.shape) >= blink
+        delta = np.where(feasible, into + out - st.base[rows], INF)
+        best = int(delta.argmin())
+        r, p = divmod(best, delta.shape[1])
+        if delta[r, p] == INF:
+            return None
+        return int(rows[r]), p
+
+    def insert(self, st: State, u: int, k: int, p: int) -> None:
+        st.routes[k].insert(p, u)
+        st.unassigned.discard(u)
+        self.update(st, k)
+
+    def recreate(self, st: State, customers: list[int], blink: float = BLINK_RATE) -> None:
+        """Greedy insertion in one of SISR's orders (random, large, far, close)."""
+        choice = self.rng.choices((0, 1, 2, 3), weights=(4, 4, 2, 1))[0]
+        if choice == 0:
+            self.rng.shuffle(customers)
+        elif choice == 1:
+            customers.sort(key=lambda u: -self.size[u])
+        elif choice == 2:
+            customers.sort(key=lambda u: -self.depot_distance[u])
+        else:
+            customers.sort(key=lambda u: self.depot_distance[u])
+        usable = self.usable_routes(st)
+        for u in customers:
+            spot = self.best_insertion(st, u, usable, blink)
+            if spot is None:
+                st.unassigned.add(u)
+                continue
+            k, p = spot
+            self.insert(st, u, k, p)
+            if len(st.routes[k]) == 1 or len(st.routes[k]) >= self.max_stops[k]:
+                usable = self.usable_routes(st)
+
+    def construct(self) -> State:
+        st = self.empty_state()
+        self.recreate(st, list(range(self.n)), blink=0.0)
+        return st
+
+    # ----------------------------------------------------------------- ruin
+    def ruin(self, st: State) -> list[int] | None:
+        """Removes a few strings of customers near a random seed; None if a route broke."""
+        rng = self.rng
+        assigned = self.n - len(st.unassigned)
+        if assigned == 0:
+            return []
+        routes_used = sum(1 for r in st.routes if r)
+        max_string = min(MAX_STRING, assigned / routes_used)
+        max_strings = 4.0 * MEAN_REMOVED / (1.0 + max_string) - 1.0
+        strings = int(rng.uniform(1.0, max_strings + 1.0))
+        seed = rng.randrange(self.n)
+        while st.route_of[seed] < 0:
+            seed = rng.randrange(self.n)
+        removed: list[int] = []
+        ruined: set[int] = set()
+        for c in [seed, *self.neighbours[seed]]:
+            if len(ruined) >= strings:
+                break
+            k = int(st.route_of[c])
+            if k < 0 or k in ruined:
+                continue
+            route = st.routes[k]
+            size = len(route)
+            length = int(rng.uniform(1.0, min(size, max_string) + 1.0))
+            pos = route.index(c)
+            if length == size or rng.random() < 0.5:
+                first = rng.randint(max(0, pos - length + 1), min(pos, size - length))
+                drop = route[first : first + length]
+            else:
+                keep = 1
+                while length + keep < size and rng.random() < SPLIT_DEPTH:
+                    keep += 1
+                span = length + keep
+                first = rng.randint(max(0, pos - span + 1), min(pos, size - span))
+                kept_at = first + rng.randint(0, length)
+                drop = route[first:kept_at] + route[kept_at + keep : first + span]
+            dropped = set(drop)
+            st.routes[k] = [x for x in route if x not in dropped]
+            st.route_of[drop] = -1
+            removed.extend(drop)
+            ruined.add(k)
+            if not self.update(st, k):
+                return None
+        return removed
+
+    def state_from_routes(self, routes: list[list[int]]) -> State | None:
+        """A state holding the given routes (unlisted customers unassigned); None if one breaks."""
+        st = self.empty_state()
+        for k, route in enumerate(routes):
+            st.routes[k] = list(route)
+            st.unassigned.difference_update(route)
+            if not self.update(st, k):
+                return None
+        return st

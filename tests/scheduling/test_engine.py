@@ -1,0 +1,169 @@
+"""solve() on small days: reasons for unserved compounds, locks, pins, priorities, determinism."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from scheduling import Compound, InvalidResult, Problem, Truck, UnservedReason, solve
+
+from .checker import assert_feasible
+from .factory import day
+
+SQUARE = [(10.0, 0.0), (10.0, 10.0), (0.0, 10.0), (-10.0, 0.0), (0.0, -10.0)]
+
+
+def solved(problem, **options):
+    options.setdefault("time_limit", 2.0)
+    result = solve(problem, **options)
+    assert_feasible(problem, result)
+    return result
+
+
+def reasons(result) -> dict[str, UnservedReason]:
+    return {u.compound_id: u.reason for u in result.unserved}
+
+
+def test_serves_every_compound_and_reports_progress():
+    calls = []
+    problem = day(SQUARE, trucks=2)
+    result = solved(problem, progress=lambda fraction, message: calls.append((fraction, message)))
+    assert sorted(result.served_ids) == sorted(c.id for c in problem.compounds)
+    assert result.unserved == ()
+    fractions = [f for f, _ in calls]
+    assert fractions == sorted(fractions) and 0.0 <= fractions[0] and fractions[-1] == 1.0
+    assert calls[-1][1] == f"served 5/5, travel {result.travel_minutes:.0f} min"
+
+
+def test_a_ring_is_driven_as_a_ring():
+    """Four corners of a square: one truck's shortest tour is the perimeter."""
+    corners = [(10.0, 0.0), (10.0, 10.0), (0.0, 10.0)]
+    result = solved(day(corners))
+    assert result.travel_minutes == pytest.approx(40.0)
+
+
+def test_unserved_reasons_are_settled_before_and_after_the_search():
+    problem = day(
+        [(5.0, 0.0), (6.0, 0.0), (7.0, 0.0), (8.0, 0.0), (9.0, 0.0)],
+        trucks=1,
+        max_stops=2,
+        c1={"allowed_trucks": frozenset({"nobody"})},
+        c2={"demand": {"eggs": 5}},
+        c3={"ready": 300.0, "due": 400.0},  # closes before the shift starts
+    )
+    result = solved(problem)
+    got = reasons(result)
+    assert got["c1"] == UnservedReason.NOT_ALLOWED
+    assert got["c2"] == UnservedReason.NO_STOCK
+    assert got["c3"] == UnservedReason.UNREACHABLE
+    assert set(result.served_ids) == {"c4", "c5"}
+
+
+def test_stop_limit_leaves_the_rest_fleet_full_and_prefers_priority():
+    problem = day(SQUARE, trucks=1, max_stops=2, c4={"priority": 3}, c5={"priority": 3})
+    result = solved(problem)
+    assert set(result.served_ids) == {"c4", "c5"}
+    assert set(reasons(result).values()) == {UnservedReason.FLEET_FULL}
+
+
+def test_window_waits_and_leaves_as_late_as_useful():
+    problem = day([(30.0, 0.0)], window=(600.0, 700.0))
+    visit = solved(problem).routes[0].visits[0]
+    assert visit.arrival == pytest.approx(600.0)
+    assert visit.start == pytest.approx(600.0)
+    assert solved(problem).routes[0].depart == pytest.approx(570.0)
+
+
+def test_allowed_trucks_pin_a_compound():
+    problem = day(SQUARE, trucks=3, c2={"allowed_trucks": frozenset({"t3"})})
+    result = solved(problem)
+    [route] = [r for r in result.routes if "c2" in [v.compound_id for v in r.visits]]
+    assert route.truck_id == "t3"
+
+
+def test_locked_route_is_kept_in_order_and_others_fill_in():
+    base = day(SQUARE, trucks=2)
+    locked = dataclasses.replace(base.trucks[0], locked_route=("c3", "c1"))
+    problem = dataclasses.replace(base, trucks=(locked, base.trucks[1]))
+    result = solved(problem)
+    routes = {r.truck_id: [v.compound_id for v in r.visits] for r in result.routes}
+    assert routes["t1"] == ["c3", "c1"]
+    assert sorted(routes["t2"]) == ["c2", "c4", "c5"]
+
+
+def test_infeasible_locked_route_is_refused_naming_the_truck():
+    base = day(SQUARE, trucks=2, c1={"ready": 480.0, "due": 490.0})
+    locked = dataclasses.replace(base.trucks[1], locked_route=("c3", "c1"))
+    problem = dataclasses.replace(base, trucks=(base.trucks[0], locked))
+    with pytest.raises(ValueError, match="truck t2: locked route reaches c1"):
+        solve(problem, time_limit=1.0)
+
+
+def test_same_seed_same_answer():
+    """The search ends on its iteration budget or lack of progress here, not on the clock."""
+    rng = np.random.default_rng(7)
+    points = [tuple(p) for p in rng.uniform(-30, 30, size=(10, 2))]
+    problem = day(points, trucks=3, max_stops=4)
+    first, second = solved(problem, seed=3, time_limit=20.0), solved(problem, seed=3, time_limit=20.0)
+    assert first.seconds < 15.0 and second.seconds < 15.0
+    assert [(r.truck_id, [v.compound_id for v in r.visits]) for r in first.routes] == [
+        (r.truck_id, [v.compound_id for v in r.visits]) for r in second.routes
+    ]
+    assert first.travel_minutes == second.travel_minutes
+
+
+def test_stop_callback_ends_the_search_with_a_valid_answer():
+    rng = np.random.default_rng(1)
+    points = [tuple(p) for p in rng.uniform(-30, 30, size=(40, 2))]
+    problem = day(points, trucks=4, max_stops=12)
+    result = solved(problem, time_limit=30.0, stop=lambda: True)
+    assert result.seconds < 30.0
+    assert len(result.served_ids) + len(result.unserved) == 40
+
+
+def test_cbc_fallback_solves_too():
+    problem = day(SQUARE, trucks=1, stock={"veg": 20})  # short: shares need the LP
+    result = solved(problem, lp_solver="cbc")
+    assert sum(v.deliveries["veg"] for r in result.routes for v in r.visits) == 20
+
+
+def test_unknown_lp_solver_is_refused():
+    with pytest.raises(ValueError, match="unknown lp_solver"):
+        solve(day(SQUARE, stock={"veg": 20}), time_limit=1.0, lp_solver="gurobi")
+
+
+def test_check_lists_every_violation():
+    problem = day(SQUARE, trucks=1)
+    result = solved(problem)
+    route = result.routes[0]
+    late = dataclasses.replace(route.visits[0], start=route.visits[0].start + 5.0)
+    broken = dataclasses.replace(
+        result,
+        routes=(dataclasses.replace(route, visits=(late, *route.visits[1:])),),
+        unserved=(),
+    )
+    broken = dataclasses.replace(broken, routes=(dataclasses.replace(broken.routes[0], visits=broken.routes[0].visits[:-1]),))
+    with pytest.raises(InvalidResult) as error:
+        broken.check(problem)
+    text = str(error.value)
+    assert "service start" in text and "neither visited nor unserved" in text
+    assert len(error.value.violations) >= 2
+
+
+def test_heterogeneous_trucks_use_their_own_depots():
+    points = [(0.0, 0.0), (100.0, 0.0), (1.0, 0.0), (99.0, 0.0)]
+    travel = np.array([[abs(a[0] - b[0]) for b in points] for a in points])
+    trucks = (
+        Truck("west", depot=0, shift_start=0, shift_end=50, max_stops=5, stock={"veg": 9}),
+        Truck("east", depot=1, shift_start=0, shift_end=50, max_stops=5, stock={"veg": 9}),
+    )
+    compounds = (
+        Compound("near_west", location=2, ready=0, due=50, service=1, demand={"veg": 3}),
+        Compound("near_east", location=3, ready=0, due=50, service=1, demand={"veg": 3}),
+    )
+    problem = Problem(trucks=trucks, compounds=compounds, travel=travel)
+    result = solved(problem)
+    routes = {r.truck_id: [v.compound_id for v in r.visits] for r in result.routes}
+    assert routes == {"west": ["near_west"], "east": ["near_east"]}
+    assert result.travel_minutes == pytest.approx(4.0)

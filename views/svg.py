@@ -195,6 +195,11 @@ def lane_bars(
     return bars
 
 
+def _text_width(text: str, font_size: float = 11) -> float:
+    """A label's rough width: CJK characters are square, Latin ones about 0.6 of the size."""
+    return sum(font_size if ord(ch) > 0x2E80 else 0.6 * font_size for ch in text)
+
+
 def _clock(minutes: float) -> str:
     minutes = round(minutes)
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
@@ -276,11 +281,12 @@ def gantt(
                'stroke-dasharray="2 2"/>', 0),
         (SERVICE, '<rect x="{x}" y="{y}" width="22" height="14" fill="#52606d"/>', -2),
     )
-    for position, (kind, shape, dy) in enumerate(samples):
-        x = label_width + position * 140
+    x = label_width
+    for kind, shape, dy in samples:
         out.append(
             '<g class="legend">' + shape.format(x=x, y=key_y + dy)
             + f'<text x="{x + 28}" y="{key_y + 9}">{escape(legend[kind])}</text></g>'
         )
+        x += 28 + _text_width(legend[kind]) + 24
     out.append("</svg>")
     return "\n".join(out)

@@ -192,6 +192,9 @@ def test_publish_versions_and_the_diff_of_moved_compounds(testapp, dbsession, mi
     preview = testapp.get(f"/plan/{D}/publish")
     served = sum(len(r.stops) for r in first.routes)
     assert f"将向 {served} 个小区公布到达时间" in preview.text
+    to_publish = table_rows(preview, "table.added")
+    assert len(to_publish) == served
+    assert [row[1] for row in to_publish] == sorted(row[1] for row in to_publish)  # by arrival
     version_page = preview.forms["publish-form"].submit(status=303).follow()
     assert "已发布第 1 版" in version_page.text and "这是当前版本" in version_page.text
 

@@ -19,6 +19,7 @@ from trucks.models import (
     Stock,
     Truck,
 )
+from trucks.live import local_from_utc
 from trucks.publishing import latest_publication
 from trucks.services import latest_schedule
 
@@ -123,6 +124,11 @@ class PlanDay:
         if run is None or run.date != self.date or run.retailer_id != self.retailer_id:
             raise HTTPNotFound()
         return run
+
+    @staticmethod
+    def stamp(moment: dt.datetime) -> str:
+        """A stored UTC timestamp as Shanghai time, as the pages show it."""
+        return local_from_utc(moment).strftime("%Y-%m-%d %H:%M")
 
     def url(self, route_name: str, **kw) -> str:
         return self.request.route_url(route_name, date=self.date.isoformat(), **kw)

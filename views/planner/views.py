@@ -5,7 +5,6 @@ every POST carries the session's CSRF token (the app's default).
 """
 from __future__ import annotations
 
-import datetime as dt
 import threading
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPFound, HTTPNotFound, HTTPSeeOther
@@ -15,6 +14,7 @@ from pyramid.view import view_config, view_defaults
 from trucks import constraints as plan_constraints
 from trucks import publishing, services, solving
 from trucks.importer import FILE_NAMES, ImportFailed, import_day
+from trucks.live import local_today
 from trucks.models import ConstraintKind, Schedule, SolveStatus
 
 from ..i18n import category_name
@@ -33,7 +33,7 @@ def plan_home(request):
     if request.params.get("date"):
         date = parse_day(request.params["date"])
     else:
-        date = latest_data_date(request.dbsession, retailer_id) or dt.date.today()
+        date = latest_data_date(request.dbsession, retailer_id) or local_today()
     return HTTPFound(request.route_url("plan_day", date=date.isoformat()))
 
 

@@ -75,6 +75,16 @@ class _Projection:
         self.off_x = pad + ((width - 2 * pad) - span_x * self.scale) / 2
         self.off_y = pad + ((height - 2 * pad) - span_y * self.scale) / 2
 
+    @staticmethod
+    def aspect(points: Sequence[tuple[float, float]]) -> float:
+        """Height over width of the points' bounding box on screen, kept between 0.5 and 1.25."""
+        if not points:
+            return 0.7
+        lats, lons = [p[0] for p in points], [p[1] for p in points]
+        wide = (max(lons) - min(lons)) * math.cos(math.radians((min(lats) + max(lats)) / 2))
+        tall = max(lats) - min(lats)
+        return min(max(tall / wide if wide > 0 else 1.25, 0.5), 1.25)
+
     def __call__(self, lat: float, lon: float) -> tuple[float, float]:
         return (
             self.off_x + (lon * self.shrink - self.min_x) * self.scale,
@@ -87,15 +97,18 @@ def route_map(
     unserved: Sequence[MapPoint] = (),
     *,
     width: int = 900,
-    height: int = 640,
+    height: int | None = None,
     title: str = "",
 ) -> str:
     """One polyline per route (depot, stops in order, depot), numbered stop markers, square
-    depots and a legend; unserved compounds as grey crosses."""
+    depots and a legend; unserved compounds as grey crosses. Without ``height`` the drawing
+    takes the area's own shape (between half and one and a quarter of its width)."""
     points = [(r.depot_lat, r.depot_lon) for r in routes]
     points += [(s.lat, s.lon) for r in routes for s in r.stops]
     points += [(p.lat, p.lon) for p in unserved]
     legend_height = 22 * math.ceil(len(routes) / 4) + 10 if routes else 0
+    if height is None:
+        height = round(width * _Projection.aspect(points)) + legend_height
     project = _Projection(points, width, height - legend_height, pad=24)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
@@ -140,7 +153,8 @@ def route_map(
         out.append(
             f'<g class="depot"><title>{escape(route.depot_name)}</title>'
             f'<rect x="{_num(x - 7)}" y="{_num(y - 7)}" width="14" height="14" fill="#1f2933"/>'
-            f'<text x="{_num(x + 10)}" y="{_num(y - 8)}" fill="#1f2933">{escape(route.depot_name)}</text></g>'
+            f'<text x="{_num(x + 10)}" y="{_num(y - 8)}" fill="#1f2933" font-weight="600" stroke="#ffffff" '
+            f'stroke-width="3" paint-order="stroke">{escape(route.depot_name)}</text></g>'
         )
     top = height - legend_height + 8
     for index, route in enumerate(routes):
@@ -221,7 +235,7 @@ def gantt(
     last = math.ceil(max((b.end for b in all_bars), default=19 * 60) / 60) * 60
     last = max(last, first + 60)
     height = axis + row * len(lanes) + 34
-    scale = (width - label_width - 12) / (last - first)
+    scale = (width - label_width - 24) / (last - first)  # room for the last hour's label
 
     def x_of(minute: float) -> float:
         return label_width + (minute - first) * scale

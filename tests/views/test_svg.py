@@ -94,3 +94,14 @@ def test_gantt_draws_a_lane_per_truck_with_its_bars_and_hour_axis():
 
 def test_gantt_without_trucks_is_still_valid():
     ET.fromstring(gantt([], legend=LEGEND))
+
+
+def test_route_map_takes_the_shape_of_the_area_within_limits():
+    def height(stops):
+        root = ET.fromstring(route_map([MapRoute("T", 31.0, 121.0, "仓", stops)], width=800))
+        return float(root.get("height"))
+
+    wide = height([MapStop(31.0, 121.2, "东"), MapStop(31.05, 121.1, "北")])
+    tall = height([MapStop(31.2, 121.05, "北"), MapStop(31.1, 121.02, "北")])
+    assert wide < 800 * 0.5 + 40  # half the width plus the legend
+    assert 800 * 1.25 <= tall < 800 * 1.25 + 40

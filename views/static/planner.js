@@ -4,10 +4,12 @@
   var box = document.getElementById("solve-progress");
   if (!box || !box.dataset.statusUrl) { return; }
   var bar = box.querySelector("progress");
+  var state = box.querySelector(".state");
   var percent = box.querySelector(".percent");
   var message = box.querySelector(".message");
 
   function show(status) {
+    state.textContent = box.dataset[status.status] || "";
     bar.value = status.progress;
     percent.textContent = Math.round(status.progress * 100) + "%";
     message.textContent = status.message || "";
@@ -22,11 +24,9 @@
       .then(function (status) {
         show(status);
         if (status.status === "done") {
-          message.textContent = box.dataset.done;
           window.location.reload();
         } else if (status.status === "failed") {
-          message.textContent = box.dataset.failed + " " + (status.message || "");
-          window.setTimeout(function () { window.location.reload(); }, 1500);
+          window.setTimeout(function () { window.location.reload(); }, 1500);  // shows the failure
         } else {
           window.setTimeout(poll, 1000);
         }

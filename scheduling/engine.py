@@ -21,6 +21,8 @@ Progress = Callable[[float, str], None]
 
 #: iterations per second of time limit this engine manages on a small machine for ~100 customers
 ITERATIONS_PER_SECOND_AT_100 = 1500.0
+#: simulated-annealing temperatures at the start and the end, in units of travel per customer
+HOT, COLD = 1.0, 0.01
 #: fractions of the iteration budget after which the pool is recombined by the MILP
 RECOMBINE_AT = (0.25, 0.5, 0.75)
 
@@ -97,7 +99,7 @@ def _search(search: Search, n: int, time_limit, deadline, lp_solver, report, sto
     best, best_cost = current, current_cost
     pool.add(current, current_cost, only_touched=False)
     scale = max(1e-9, current.travel / max(1, n - len(current.unassigned)))
-    hot, cold = 1.0 * scale, 0.01 * scale
+    hot, cold = HOT * scale, COLD * scale
     checkpoints = [int(f * budget) for f in RECOMBINE_AT]
     last_gain = 0
     rng = search.rng
@@ -106,7 +108,7 @@ def _search(search: Search, n: int, time_limit, deadline, lp_solver, report, sto
         candidate = current.copy()
         removed = search.ruin(candidate)
         if removed is not None:
-            search.recreate(candidate, removed + list(candidate.unassigned))
+            search.recreate(candidate, removed + search.nearby_unassigned(candidate, removed))
             cost = search.cost(candidate)
             temperature = hot * (cold / hot) ** (iteration / budget)
             if cost < current_cost - temperature * math.log(1.0 - rng.random()):

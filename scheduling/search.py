@@ -20,18 +20,19 @@ from .instance import EPS, Instance
 
 INF = float("inf")
 
-#: SISR parameters from the paper: mean removed customers, max string length, split depth, blinks
+#: SISR parameters from the paper: mean removed customers, max string length, split depth
 MEAN_REMOVED = 10.0
 MAX_STRING = 10.0
 SPLIT_DEPTH = 0.01
-BLINK_RATE = 0.01
 NEIGHBOURS = 100
+#: how many of a removed customer's neighbours are retried when they are unserved
+NEAR_UNASSIGNED = 15
 
 
 class State:
     """One solution: routes, their edge rows, loads and costs. Copy before changing."""
 
-    __slots__ = ("routes", "route_of", "pred", "succ", "dep", "latest", "base", "load", "rcost", "unassigned", "touched")
+    __slots__ = ("routes", "route_of", "pred", "succ", "dep", "latest", "base", "room", "rcost", "unassigned", "touched")
 
     def copy(self) -> State:
         other = State.__new__(State)
@@ -42,7 +43,7 @@ class State:
         other.dep = self.dep.copy()
         other.latest = self.latest.copy()
         other.base = self.base.copy()
-        other.load = self.load.copy()
+        other.room = self.room.copy()
         other.rcost = self.rcost.copy()
         other.unassigned = set(self.unassigned)
         other.touched = set()
@@ -69,8 +70,9 @@ class Search:
         self.max_stops = inst.max_stops
         self.types = inst.truck_type.tolist()
         self.has_loads = inst.demand.shape[1] > 0
+        self.one_load = inst.demand.shape[1] == 1
+        self.need = inst.demand[:, 0].tolist() if self.one_load else []
         self.rng = random.Random(seed)
-        self.nprng = np.random.default_rng(seed)
         n = self.n
         largest = float(inst.dist.max()) if inst.dist.size else 0.0
         #: the value of serving one priority unit: more than any solution's whole travel
@@ -93,7 +95,7 @@ class Search:
         st.dep = np.zeros((m, width))
         st.latest = np.full((m, width), -INF)
         st.base = np.zeros((m, width))
-        st.load = np.zeros((m, self.inst.demand.shape[1]))
+        st.room = self.inst.capacity + EPS
         st.rcost = np.zeros(m)
         st.unassigned = set(range(self.n))
         st.touched = set()
@@ -118,35 +120,41 @@ class Search:
         st.latest = np.pad(st.latest, ((0, 0), (0, pad)), constant_values=-INF)
 
     def update(self, st: State, k: int) -> bool:
-        """Recomputes route k's edge row; False when the route breaks a window or the shift."""
+        """Recomputes route k's edge row; False when the route breaks a window or the shift.
+
+        Forward: departure from each node (waiting when early). Backward: the latest service
+        start at each node that keeps the rest of the route feasible.
+        """
         route = st.routes[k]
         length = len(route)
         depot = self.n + k
-        ext = [depot, *route, depot]
         if length + 1 > st.pred.shape[1]:
             self._grow(st, max(2 * st.pred.shape[1], length + 2))
+        ext = [depot, *route, depot]
         arcs = self.dist[ext[:-1], ext[1:]]
         arc = arcs.tolist()
         ready, due, service = self.ready, self.due, self.service
-        time = self.shift_start[k]
-        deps = [time]
+        clock = self.shift_start[k]
+        deps = [clock]
         feasible = True
         for j, i in enumerate(route):
-            time += arc[j]
-            if time < ready[i]:
-                time = ready[i]
-            if time > due[i] + EPS:
+            clock += arc[j]
+            if clock < ready[i]:
+                clock = ready[i]
+            elif clock > due[i] + EPS:
                 feasible = False
-            time += service[i]
-            deps.append(time)
-        if time + arc[length] > self.shift_end[k] + EPS:
+            clock += service[i]
+            deps.append(clock)
+        end = self.shift_end[k]
+        if clock + arc[length] > end + EPS:
             feasible = False
-        latest = [0.0] * (length + 1)
-        bound = self.shift_end[k]
-        latest[length] = bound
+        latest = [end] * (length + 1)
+        bound = end
         for p in range(length - 1, -1, -1):
             i = route[p]
-            bound = min(due[i], bound - service[i] - arc[p + 1])
+            bound -= service[i] + arc[p + 1]
+            if due[i] < bound:
+                bound = due[i]
             latest[p] = bound
         st.pred[k, : length + 1] = ext[:-1]
         st.succ[k, : length + 1] = ext[1:]
@@ -156,7 +164,7 @@ class Search:
         st.base[k, : length + 1] = arcs
         st.rcost[k] = sum(arc)
         if self.has_loads:
-            st.load[k] = self.inst.demand[route].sum(axis=0) if route else 0.0
+            st.room[k] = self.inst.capacity[k] + EPS - (self.inst.demand[route].sum(axis=0) if route else 0.0)
         st.route_of[route] = k
         st.touched.add(k)
         return feasible
@@ -174,33 +182,38 @@ class Search:
             seen.add(t)
         return usable
 
-    def best_insertion(self, st: State, u: int, usable: np.ndarray, blink: float) -> tuple[int, int] | None:
+    def best_insertion(self, st: State, u: int, usable: np.ndarray) -> tuple[int, int] | None:
+        """The cheapest feasible gap for customer u over all open routes (route, position)."""
         ok = self.inst.allowed[u] & usable
         if self.has_loads:
-            ok &= ((st.load + self.inst.demand[u]) <= self.inst.capacity + EPS).all(axis=1)
-        rows = np.flatnonzero(ok)
-        if rows.size == 0:
+            if self.one_load:
+                ok &= st.room[:, 0] >= self.need[u]
+            else:
+                ok &= (st.room >= self.inst.demand[u]).all(axis=1)
+        if not ok.any():
             return None
-        pred = st.pred[rows]
-        into = self.dist_t[u][pred]
-        out = self.dist[u][st.succ[rows]]
-        start = np.maximum(st.dep[rows] + into, self.ready[u])
-        feasible = (start <= self.due[u] + EPS) & (start + self.service[u] + out <= st.latest[rows] + EPS)
-        if blink > 0.0:
-            feasible &= self.nprng.random(feasible.shape) >= blink
-        delta = np.where(feasible, into + out - st.base[rows], INF)
+        into = self.dist_t[u][st.pred]
+        out = self.dist[u][st.succ]
+        start = np.maximum(st.dep + into, self.ready[u])
+        blocked = start + (self.service[u] - EPS) + out > st.latest
+        blocked |= start > self.due[u] + EPS
+        if not ok.all():
+            blocked |= ~ok[:, None]
+        delta = into + out
+        delta -= st.base
+        np.putmask(delta, blocked, INF)
         best = int(delta.argmin())
-        r, p = divmod(best, delta.shape[1])
-        if delta[r, p] == INF:
+        k, p = divmod(best, delta.shape[1])
+        if delta[k, p] == INF:
             return None
-        return int(rows[r]), p
+        return k, p
 
     def insert(self, st: State, u: int, k: int, p: int) -> None:
         st.routes[k].insert(p, u)
         st.unassigned.discard(u)
         self.update(st, k)
 
-    def recreate(self, st: State, customers: list[int], blink: float = BLINK_RATE) -> None:
+    def recreate(self, st: State, customers: list[int]) -> None:
         """Greedy insertion in one of SISR's orders (random, large, far, close)."""
         choice = self.rng.choices((0, 1, 2, 3), weights=(4, 4, 2, 1))[0]
         if choice == 0:
@@ -213,7 +226,7 @@ class Search:
             customers.sort(key=lambda u: self.depot_distance[u])
         usable = self.usable_routes(st)
         for u in customers:
-            spot = self.best_insertion(st, u, usable, blink)
+            spot = self.best_insertion(st, u, usable)
             if spot is None:
                 st.unassigned.add(u)
                 continue
@@ -222,9 +235,18 @@ class Search:
             if len(st.routes[k]) == 1 or len(st.routes[k]) >= self.max_stops[k]:
                 usable = self.usable_routes(st)
 
+    def nearby_unassigned(self, st: State, removed: list[int]) -> list[int]:
+        """Unserved customers close to what was just removed: the ones the freed slack may fit."""
+        if not st.unassigned:
+            return []
+        near = set()
+        for c in removed:
+            near.update(self.neighbours[c][:NEAR_UNASSIGNED])
+        return sorted(near & st.unassigned)
+
     def construct(self) -> State:
         st = self.empty_state()
-        self.recreate(st, list(range(self.n)), blink=0.0)
+        self.recreate(st, list(range(self.n)))
         return st
 
     # ----------------------------------------------------------------- ruin

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from tests.factories import DAY, make_csv_files, make_day, make_retailer, make_user
 from tests.views.planner_helpers import login, polylines, solve_now, table_rows
 from trucks import services, solving
-from trucks.models import Compound, ConstraintKind, PlanConstraint, Publication, Role, Stock, Truck
+from trucks.publishing import publish
+from trucks.models import CommitteeReport, Compound, ConstraintKind, PlanConstraint, Publication, Role, Stock, Truck
 
 D = DAY.isoformat()
 
@@ -29,8 +30,6 @@ def theirs(dbsession):
     """The same date for another retailer, 叮咚 (codes PLB-…), solved and published."""
     day = make_day(dbsession, prefix="PLB", retailer_name="叮咚")
     schedule = solve_now(dbsession, day)
-    from trucks.publishing import publish
-
     publish(dbsession, schedule, "planner-dingdong")
     return day
 
@@ -274,6 +273,22 @@ def test_a_planner_never_reaches_another_retailers_day(testapp, dbsession, mine,
     assert dbsession.get(PlanConstraint, their_pin.id) is not None
     # the retailer parameter is an admin's, not a planner's
     assert "PLB-" not in testapp.get(f"/plan/{D}", params={"retailer": theirs.retailer.id}).text
+
+
+def test_committee_refusals_show_on_the_day_and_the_next_solve_leaves_them_out(testapp, dbsession, mine, theirs):
+    refusing, elsewhere = mine.compounds[2], theirs.compounds[0]
+    dbsession.add_all([
+        CommitteeReport(compound=refusing, date=mine.date, reason="小区有新增阳性，今日封控升级"),
+        CommitteeReport(compound=elsewhere, date=theirs.date, reason="其他零售商的小区"),
+    ])
+    dbsession.flush()
+    login(testapp, "planner-yike")
+    rows = table_rows(testapp.get(f"/plan/{D}"), "table.reports")
+    assert [row[:2] for row in rows] == [[f"{refusing.name} {refusing.code}", "小区有新增阳性，今日封控升级"]]
+
+    solve_now(dbsession, mine)
+    unserved = table_rows(testapp.get(f"/plan/{D}"), "table.unserved")
+    assert [(row[0], row[5]) for row in unserved] == [(f"{refusing.name} {refusing.code}", "居委会报告今天无法接收")]
 
 
 def test_an_admin_picks_the_retailer(testapp, dbsession, mine, theirs):

@@ -5,9 +5,10 @@ import datetime as dt
 from functools import cached_property
 
 from pyramid.httpexceptions import HTTPNotFound
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from trucks.models import (
+    CommitteeReport,
     Compound,
     Demand,
     ImportBatch,
@@ -78,12 +79,30 @@ class PlanDay:
         supplied = select(Demand.compound_id).where(Demand.date == self.date, Demand.retailer_id == self.retailer_id)
         return list(self.dbsession.scalars(select(Compound).where(Compound.id.in_(supplied)).order_by(Compound.code)))
 
+    @property
+    def _import_scope(self):
+        """The retailer's own imports; an admin also sees the several-retailer imports."""
+        own = ImportBatch.retailer_id == self.retailer_id
+        return or_(own, ImportBatch.retailer_id.is_(None)) if self.is_admin else own
+
+    @cached_property
+    def committee_reports(self) -> list[CommitteeReport]:
+        """Compounds of the day that said they cannot receive: the next solve leaves them out."""
+        supplied = select(Demand.compound_id).where(Demand.date == self.date, Demand.retailer_id == self.retailer_id)
+        return list(
+            self.dbsession.scalars(
+                select(CommitteeReport)
+                .where(CommitteeReport.date == self.date, CommitteeReport.compound_id.in_(supplied))
+                .order_by(CommitteeReport.created_at)
+            )
+        )
+
     @cached_property
     def imports(self) -> list[ImportBatch]:
         return list(
             self.dbsession.scalars(
                 select(ImportBatch)
-                .where(ImportBatch.date == self.date, ImportBatch.retailer_id == self.retailer_id)
+                .where(ImportBatch.date == self.date, self._import_scope)
                 .order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc())
             )
         )

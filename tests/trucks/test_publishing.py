@@ -2,8 +2,9 @@
 import datetime as dt
 
 import pytest
+
+from tests import fieldday
 from tests.factories import make_day
-from trucks.models import Schedule, ScheduleRoute, ScheduleStop
 from trucks.publishing import (
     PublishError,
     arrival_diff,
@@ -14,31 +15,17 @@ from trucks.publishing import (
 )
 
 
-def _at(day, minutes: int) -> dt.datetime:
-    return dt.datetime.combine(day.date, dt.time()) + dt.timedelta(minutes=minutes)
+def make_schedule(dbsession, day, plan: dict[int, list[tuple[int, int]]]):
+    """A stored schedule: ``plan`` maps truck index to (compound index, arrival minute) stops,
+    each served on arrival for 15 minutes."""
+    return fieldday.make_schedule(dbsession, day, {
+        truck: [(compound, _clock(minute), _clock(minute), _clock(minute + 15)) for compound, minute in stops]
+        for truck, stops in plan.items()
+    })
 
 
-def make_schedule(dbsession, day, plan: dict[int, list[tuple[int, int]]]) -> Schedule:
-    """A stored schedule: ``plan`` maps truck index to (compound index, arrival minute) stops."""
-    schedule = Schedule(
-        date=day.date, retailer=day.retailer, travel_minutes=0.0, seconds=0.1, seed=0, status="feasible"
-    )
-    for truck_index, stops in plan.items():
-        route = ScheduleRoute(
-            truck=day.trucks[truck_index], depart=_at(day, 420), back=_at(day, 1000), travel_minutes=0.0
-        )
-        for seq, (compound_index, minute) in enumerate(stops, 1):
-            route.stops.append(
-                ScheduleStop(
-                    seq=seq, compound=day.compounds[compound_index], arrival=_at(day, minute),
-                    start=_at(day, minute), departure=_at(day, minute + 15),
-                    deliveries={"vegetables": 5}, fill={"vegetables": 1.0},
-                )
-            )
-        schedule.routes.append(route)
-    dbsession.add(schedule)
-    dbsession.flush()
-    return schedule
+def _clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 def test_versions_count_up_per_day_and_retailer_and_stay_readable(dbsession):
@@ -56,7 +43,7 @@ def test_versions_count_up_per_day_and_retailer_and_stay_readable(dbsession):
     assert latest_publication(dbsession, day.date, day.retailer.id).id == v2.id
     assert [p.version for p in list_publications(dbsession, day.date, day.retailer.id)] == [2, 1]
     old = get_publication(dbsession, day.date, day.retailer.id, 1)
-    assert old.schedule.routes[0].stops[0].arrival == _at(day, 480)
+    assert old.schedule.routes[0].stops[0].arrival == fieldday.at(day.date, "08:00")
     assert get_publication(dbsession, day.date, other.retailer.id, 2) is None
     assert get_publication(dbsession, day.date + dt.timedelta(days=1), day.retailer.id, 1) is None
 

@@ -1,0 +1,372 @@
+"""Days too large for one search: split into independent pieces, solve them in parallel, merge.
+
+A piece is a set of trucks with the compounds they can best reach: compounds are clustered on
+travel times into groups balanced by the stop capacity of the trucks that get each group, and
+trucks go to the group nearest their depot. Pieces share nothing (the fair share of stock is per
+truck), so their routes merge into one day as they are. Time left after the pieces goes to the
+seams: compounds a piece could not serve are offered, together with the routes of the trucks
+passing nearest to them, to one more search, kept only when it serves more (by priority) or
+drives less.
+"""
+from __future__ import annotations
+
+import copyreg
+import math
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import replace
+from types import MappingProxyType
+
+import numpy as np
+
+from .problem import Compound, Problem, Truck
+from .result import Result, Route, Unserved, UnservedReason
+
+#: compounds per piece: about what one process solves well inside a minute
+PIECE_SIZE = 800
+#: share of the time limit the pieces get; the rest is for the seams
+PIECE_SHARE = 0.8
+#: a seam search shorter than this is not worth starting
+MIN_SEAM_SECONDS = 2.0
+#: how many rounds of moving compounds between groups when balancing them
+BALANCE_ROUNDS = 8
+#: reasons that depend on which trucks a piece had, so another truck may still serve the compound
+PIECE_REASONS = frozenset(
+    {UnservedReason.FLEET_FULL, UnservedReason.UNREACHABLE, UnservedReason.NO_STOCK, UnservedReason.NOT_ALLOWED}
+)
+
+Progress = Callable[[float, str], None]
+
+
+def _mapping_proxy(values: dict) -> MappingProxyType:
+    return MappingProxyType(values)
+
+
+def _reduce_mapping_proxy(proxy: MappingProxyType) -> tuple:
+    return _mapping_proxy, (dict(proxy),)
+
+
+# Problems and results hold read-only mappings; pieces cross process boundaries by pickling.
+copyreg.pickle(MappingProxyType, _reduce_mapping_proxy)
+
+
+def solve_large(
+    problem: Problem,
+    *,
+    time_limit: float = 20.0,
+    seed: int = 0,
+    progress: Progress | None = None,
+    lp_solver: str = "highs",
+    stop: Callable[[], bool] | None = None,
+    processes: int | None = None,
+    piece_size: int = PIECE_SIZE,
+) -> Result:
+    """Solve ``problem`` as independent pieces of about ``piece_size`` compounds in parallel."""
+    started = time.monotonic()
+    report = progress or (lambda fraction, message: None)
+    pieces = split(problem, piece_size)
+    workers = max(1, min(processes or os.cpu_count() or 1, len(pieces)))
+    waves = math.ceil(len(pieces) / workers)
+    piece_limit = time_limit * (PIECE_SHARE if len(pieces) > 1 else 1.0) / waves
+    report(0.0, f"{len(pieces)} pieces on {workers} processes")
+    results = _solve_pieces(pieces, piece_limit, seed, lp_solver, workers, started, time_limit, report, stop)
+    merged = merge(problem, results, seconds=time.monotonic() - started, seed=seed)
+    remaining = time_limit - (time.monotonic() - started)
+    if len(pieces) > 1 and remaining >= MIN_SEAM_SECONDS and not (stop and stop()):
+        report(PIECE_SHARE, "improving across the seams")
+        merged = improve_seams(problem, merged, remaining, seed, lp_solver, piece_size, stop)
+    merged = replace(merged, seconds=time.monotonic() - started)
+    merged.check(problem)
+    report(1.0, "done")
+    return merged
+
+
+_piece_stop = None  # in a piece's process: the event the parent sets when asked to stop
+
+
+def _remember_stop(event) -> None:
+    global _piece_stop
+    _piece_stop = event
+
+
+def _solve_piece(piece: Problem, time_limit: float, seed: int, lp_solver: str) -> Result:
+    from . import solve  # the package imports this module, so not at import time
+
+    stop = _piece_stop.is_set if _piece_stop is not None else None
+    return solve(piece, time_limit=time_limit, seed=seed, lp_solver=lp_solver, stop=stop)
+
+
+def _solve_pieces(
+    pieces: Sequence[Problem],
+    piece_limit: float,
+    seed: int,
+    lp_solver: str,
+    workers: int,
+    started: float,
+    time_limit: float,
+    report: Progress,
+    stop: Callable[[], bool] | None,
+) -> list[Result]:
+    """Solve every piece (seed + its index), in child processes when there is more than one.
+
+    A stop request reaches the pieces through an event, and each returns its best so far.
+    """
+    if len(pieces) == 1:
+        from . import solve
+
+        return [solve(pieces[0], time_limit=piece_limit, seed=seed, progress=report, lp_solver=lp_solver, stop=stop)]
+    # spawn, not fork: the web app calls this from a thread, and forking a threaded process is unsafe
+    context = multiprocessing.get_context("spawn")
+    stop_event = context.Event()
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_remember_stop, initargs=(stop_event,)
+    ) as pool:
+        futures = [
+            pool.submit(_solve_piece, piece, piece_limit, seed + index, lp_solver)
+            for index, piece in enumerate(pieces)
+        ]
+        pending = set(futures)
+        while pending:
+            _, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            if stop is not None and stop():
+                stop_event.set()
+            elapsed = time.monotonic() - started
+            done = len(futures) - len(pending)
+            report(min(PIECE_SHARE, PIECE_SHARE * elapsed / time_limit), f"pieces solved: {done}/{len(futures)}")
+        return [future.result() for future in futures]
+
+
+def split(problem: Problem, piece_size: int = PIECE_SIZE) -> list[Problem]:
+    """Independent sub-problems of about ``piece_size`` compounds, each with its own trucks."""
+    compounds, trucks = problem.compounds, problem.trucks
+    count = min(len(trucks), math.ceil(len(compounds) / max(1, piece_size)))
+    if count <= 1:
+        return [problem]
+    travel = problem.travel
+    locations = np.array([c.location for c in compounds])
+    between = travel[np.ix_(locations, locations)]
+    between = (between + between.T) / 2
+    medoids = _balanced_medoids(between, count)
+    group = _balanced_assignment(between[:, medoids], np.full(count, math.ceil(len(compounds) / count)))
+
+    truck_group = _assign_trucks(problem, group, count)
+    # rebalance compounds to the stop capacity each group received
+    stops = np.array([t.max_stops for t in trucks], dtype=float)
+    capacity = np.array([stops[truck_group == g].sum() for g in range(count)])
+    capacity = np.ceil(len(compounds) * capacity / capacity.sum() * 1.02).astype(int)
+    group = _balanced_assignment(between[:, medoids], capacity)
+    group = _respect_constraints(problem, group, truck_group)
+    return [
+        subproblem(problem, [t for t, g in zip(trucks, truck_group) if g == piece],
+                    [c for c, g in zip(compounds, group) if g == piece])
+        for piece in range(count)
+    ]
+
+
+def _balanced_medoids(between: np.ndarray, count: int) -> np.ndarray:
+    """``count`` medoids of compounds that split them into equal groups of short travel."""
+    n = len(between)
+    medoids = [int(np.argmax(between.sum(axis=1)))]
+    nearest = between[medoids[0]].copy()
+    while len(medoids) < count:  # farthest point first, then refine
+        medoids.append(int(np.argmax(nearest)))
+        nearest = np.minimum(nearest, between[medoids[-1]])
+    medoids = np.array(medoids)
+    capacity = np.full(count, math.ceil(n / count))
+    for _ in range(BALANCE_ROUNDS):
+        group = _balanced_assignment(between[:, medoids], capacity)
+        moved = np.array([
+            members[np.argmin(between[np.ix_(members, members)].sum(axis=1))]
+            for members in (np.flatnonzero(group == g) for g in range(count))
+        ])
+        if np.array_equal(moved, medoids):
+            break
+        medoids = moved
+    return medoids
+
+
+def _balanced_assignment(cost: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Each row to its cheapest column with room, rows with most to lose choosing first."""
+    n, k = cost.shape
+    order_by_cost = np.argsort(cost, axis=1, kind="stable")
+    ranked = np.take_along_axis(cost, order_by_cost, axis=1)
+    regret = ranked[:, 1] - ranked[:, 0] if k > 1 else np.zeros(n)
+    room = capacity.astype(int).copy()
+    if room.sum() < n:
+        room += math.ceil((n - room.sum()) / k)
+    group = np.empty(n, dtype=int)
+    for row in np.argsort(-regret, kind="stable"):
+        for column in order_by_cost[row]:
+            if room[column] > 0:
+                group[row] = column
+                room[column] -= 1
+                break
+    return group
+
+
+def _assign_trucks(problem: Problem, group: np.ndarray, count: int) -> np.ndarray:
+    """Trucks to groups near their depot, each group getting stop capacity for its compounds."""
+    trucks = problem.trucks
+    locations = np.array([c.location for c in problem.compounds])
+    depots = np.array([t.depot for t in trucks])
+    out_and_back = problem.travel[np.ix_(depots, locations)] + problem.travel[np.ix_(locations, depots)].T
+    cost = np.stack([out_and_back[:, group == g].mean(axis=1) for g in range(count)], axis=1)
+    stops = np.array([max(1, t.max_stops) for t in trucks], dtype=float)
+    need = stops.sum() * np.bincount(group, minlength=count) / len(group)
+    have = np.zeros(count)
+    truck_group = np.full(len(trucks), -1)
+    unassigned = set(range(len(trucks)))
+    while unassigned:
+        open_groups = np.flatnonzero(have < need - 1e-9)
+        if len(open_groups) == 0:
+            open_groups = np.arange(count)
+        best_truck, best_group, best_regret = -1, -1, -math.inf
+        for t in sorted(unassigned):
+            costs = cost[t, open_groups]
+            order = np.argsort(costs, kind="stable")
+            regret = costs[order[1]] - costs[order[0]] if len(order) > 1 else -costs[order[0]]
+            if regret > best_regret:
+                best_truck, best_group, best_regret = t, int(open_groups[order[0]]), regret
+        truck_group[best_truck] = best_group
+        have[best_group] += stops[best_truck]
+        unassigned.discard(best_truck)
+    return truck_group
+
+
+def _respect_constraints(problem: Problem, group: np.ndarray, truck_group: np.ndarray) -> np.ndarray:
+    """Locked and allowed compounds go to a piece holding a truck that may serve them."""
+    group = group.copy()
+    index = {c.id: i for i, c in enumerate(problem.compounds)}
+    for t, truck in enumerate(problem.trucks):
+        for cid in truck.locked_route or ():
+            group[index[cid]] = truck_group[t]
+    locked = {cid for t in problem.trucks for cid in t.locked_route or ()}
+    truck_index = {t.id: k for k, t in enumerate(problem.trucks)}
+    for i, compound in enumerate(problem.compounds):
+        if compound.allowed_trucks is None or compound.id in locked:
+            continue
+        allowed = [truck_index[t] for t in compound.allowed_trucks if t in truck_index]
+        if not allowed or any(truck_group[k] == group[i] for k in allowed):
+            continue
+        nearest = min(allowed, key=lambda k: problem.travel[problem.trucks[k].depot, compound.location])
+        group[i] = truck_group[nearest]
+    return group
+
+
+def subproblem(problem: Problem, trucks: Sequence[Truck], compounds: Sequence[Compound]) -> Problem:
+    """The trucks and compounds with a travel matrix cut down to the places they use."""
+    places = sorted({t.depot for t in trucks} | {c.location for c in compounds})
+    renumber = {old: new for new, old in enumerate(places)}
+    return Problem(
+        trucks=tuple(replace(t, depot=renumber[t.depot]) for t in trucks),
+        compounds=tuple(replace(c, location=renumber[c.location]) for c in compounds),
+        travel=problem.travel[np.ix_(places, places)],
+        load_limits_routes=problem.load_limits_routes,
+    )
+
+
+def merge(problem: Problem, results: Sequence[Result], *, seconds: float, seed: int) -> Result:
+    """One day from the pieces' results, routes and unserved in the problem's own order."""
+    routes = {r.truck_id: r for result in results for r in result.routes}
+    unserved = {u.compound_id: u for result in results for u in result.unserved}
+    ordered_routes = tuple(routes[t] for t in problem.truck_ids if t in routes)
+    return Result(
+        routes=ordered_routes,
+        unserved=tuple(unserved[c] for c in problem.compound_ids if c in unserved),
+        travel_minutes=sum(r.travel_minutes for r in ordered_routes),
+        seconds=seconds,
+        iterations=sum(result.iterations for result in results),
+        seed=seed,
+    )
+
+
+def _served_weight(problem: Problem, routes: Sequence[Route]) -> int:
+    priority = {c.id: c.priority for c in problem.compounds}
+    return sum(priority[v.compound_id] for r in routes for v in r.visits)
+
+
+def improve_seams(
+    problem: Problem,
+    result: Result,
+    time_limit: float,
+    seed: int,
+    lp_solver: str,
+    piece_size: int = PIECE_SIZE,
+    stop: Callable[[], bool] | None = None,
+) -> Result:
+    """Offer the compounds a piece left unserved to the trucks passing nearest, while time lasts.
+
+    Each round solves the unserved compounds with the nearest trucks and their current stops as
+    one small problem, and keeps the answer only if it serves more weight or drives less.
+    """
+    from . import solve
+
+    started = time.monotonic()
+    tried: set[str] = set()
+    rounds = 0
+    while True:
+        remaining = time_limit - (time.monotonic() - started)
+        waiting = [u.compound_id for u in result.unserved if u.reason in PIECE_REASONS]
+        if remaining < MIN_SEAM_SECONDS or not waiting or (stop and stop()):
+            return result
+        seam = _seam_problem(problem, result, waiting, piece_size, tried)
+        if seam is None:
+            return result
+        rounds += 1
+        answer = solve(seam, time_limit=remaining, seed=seed + 1000 + rounds, lp_solver=lp_solver)
+        tried |= set(seam.truck_ids)
+        before = [r for r in result.routes if r.truck_id in set(seam.truck_ids)]
+        gain = _served_weight(problem, answer.routes) - _served_weight(problem, before)
+        shorter = sum(r.travel_minutes for r in answer.routes) < sum(r.travel_minutes for r in before) - 1e-6
+        if gain > 0 or (gain == 0 and shorter):
+            result = _replace_routes(problem, result, answer, seam)
+
+
+def _seam_problem(
+    problem: Problem, result: Result, waiting: Sequence[str], piece_size: int, tried: set[str]
+) -> Problem | None:
+    """The waiting compounds plus the untried trucks whose routes pass nearest to them."""
+    by_id = {c.id: c for c in problem.compounds}
+    priority_first = sorted(waiting, key=lambda cid: -by_id[cid].priority)[: max(1, piece_size // 2)]
+    targets = np.array([by_id[cid].location for cid in priority_first])
+    routes = {r.truck_id: r for r in result.routes}
+    candidates = []
+    for truck in problem.trucks:
+        if truck.id in tried or truck.locked_route:
+            continue
+        route = routes.get(truck.id)
+        stops = [by_id[v.compound_id].location for v in route.visits] if route else []
+        places = np.array([truck.depot, *stops])
+        closeness = float(problem.travel[np.ix_(places, targets)].min())
+        spare = truck.max_stops - len(stops)
+        candidates.append((spare <= 0, closeness, truck.id, stops))
+    candidates.sort()
+    chosen, size = [], len(priority_first)
+    for _, _, truck_id, stops in candidates:
+        if chosen and size + len(stops) > piece_size:
+            break
+        chosen.append(truck_id)
+        size += len(stops)
+    if not chosen:
+        return None
+    served_there = [v.compound_id for t in chosen if t in routes for v in routes[t].visits]
+    keep = set(served_there) | set(priority_first)
+    trucks = [t for t in problem.trucks if t.id in set(chosen)]
+    return subproblem(problem, trucks, [c for c in problem.compounds if c.id in keep])
+
+
+def _replace_routes(problem: Problem, result: Result, answer: Result, seam: Problem) -> Result:
+    """The result with the seam trucks' routes and the seam compounds' status taken from ``answer``."""
+    seam_trucks, seam_compounds = set(seam.truck_ids), set(seam.compound_ids)
+    routes = [r for r in result.routes if r.truck_id not in seam_trucks] + list(answer.routes)
+    unserved = [u for u in result.unserved if u.compound_id not in seam_compounds]
+    unserved += list(answer.unserved)
+    return merge(
+        problem,
+        [replace(result, routes=tuple(routes), unserved=tuple(unserved), iterations=result.iterations + answer.iterations)],
+        seconds=result.seconds,
+        seed=result.seed,
+    )

@@ -1,0 +1,89 @@
+"""Splitting a day into pieces: geography, stop capacity, planners' constraints, seams, merge."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from scheduling import Compound, Problem, Truck, solve
+from scheduling.decompose import improve_seams, merge, solve_large, split, subproblem
+
+from .checker import assert_feasible
+from .factory import plane_travel
+
+WEST, EAST = (0.0, 0.0), (100.0, 0.0)
+
+
+def two_towns(west: int, east: int, *, west_stops: int = 10, east_stops: int = 10, shift_end: float = 1080.0) -> Problem:
+    """A depot and a truck in each of two towns 100 minutes apart; compounds in a grid around each."""
+    def around(center, count):
+        return [(center[0] + 3.0 * (i % 4), center[1] + 3.0 * (i // 4)) for i in range(count)]
+
+    points = [WEST, EAST, *around(WEST, west), *around(EAST, east)]
+    trucks = (
+        Truck(id="west", depot=0, shift_start=480.0, shift_end=shift_end, max_stops=west_stops, stock={"veg": 1000}),
+        Truck(id="east", depot=1, shift_start=480.0, shift_end=shift_end, max_stops=east_stops, stock={"veg": 1000}),
+    )
+    compounds = tuple(
+        Compound(id=f"{'w' if i < west else 'e'}{i + 1}", location=2 + i, ready=480.0, due=1000.0, service=10.0,
+                 demand={"veg": 10})
+        for i in range(west + east)
+    )
+    return Problem(trucks=trucks, compounds=compounds, travel=plane_travel(points))
+
+
+def ids_by_truck(result) -> dict[str, set[str]]:
+    return {route.truck_id: {v.compound_id for v in route.visits} for route in result.routes}
+
+
+def test_split_keeps_each_town_with_its_own_truck():
+    problem = two_towns(8, 8)
+    pieces = split(problem, piece_size=8)
+    assert sorted((p.truck_ids, sorted(p.compound_ids)) for p in pieces) == [
+        (("east",), sorted(f"e{i}" for i in range(9, 17))),
+        (("west",), sorted(f"w{i}" for i in range(1, 9))),
+    ]
+    for piece in pieces:  # each piece's matrix holds only its own places, renumbered
+        assert piece.travel.shape == (9, 9)
+
+
+def test_solve_large_solves_both_pieces_in_parallel_and_merges_a_feasible_day():
+    problem = two_towns(8, 8)
+    result = solve_large(problem, time_limit=2.0, seed=1, piece_size=8, processes=2)
+    assert_feasible(problem, result)
+    assert not result.unserved
+    assert ids_by_truck(result) == {"west": {f"w{i}" for i in range(1, 9)}, "east": {f"e{i}" for i in range(9, 17)}}
+
+
+def test_pieces_are_balanced_by_the_stop_capacity_their_trucks_have():
+    # the west truck can make 6 stops for 12 west compounds; the east truck has room and time to help
+    problem = two_towns(12, 4, west_stops=6, east_stops=14, shift_end=1400.0)
+    west_piece, east_piece = sorted(split(problem, piece_size=8), key=lambda p: p.truck_ids != ("west",))
+    assert len(west_piece.compounds) <= 6
+    assert any(c.startswith("w") for c in east_piece.compound_ids)
+    result = solve_large(problem, time_limit=2.0, seed=0, piece_size=8, processes=2)
+    assert_feasible(problem, result)
+    assert not result.unserved
+
+
+def test_split_sends_pinned_and_locked_compounds_to_a_piece_with_their_truck():
+    problem = two_towns(8, 8)
+    pinned = replace(problem.compounds[0], allowed_trucks=frozenset({"east"}))
+    east = replace(problem.trucks[1], locked_route=("w2", "e9"))
+    problem = replace(problem, trucks=(problem.trucks[0], east), compounds=(pinned, *problem.compounds[1:]))
+    east_piece = next(p for p in split(problem, piece_size=8) if p.truck_ids == ("east",))
+    assert {"w1", "w2", "e9"} <= set(east_piece.compound_ids)
+    result = solve_large(problem, time_limit=2.0, seed=0, piece_size=8, processes=2)
+    assert_feasible(problem, result)
+    assert [v.compound_id for v in next(r for r in result.routes if r.truck_id == "east").visits] == ["w2", "e9"]
+
+
+def test_seams_give_a_compound_left_over_by_one_piece_to_another_pieces_truck():
+    problem = two_towns(8, 0, west_stops=6, east_stops=10, shift_end=1400.0)
+    west_only = subproblem(problem, [problem.trucks[0]], problem.compounds)
+    east_only = subproblem(problem, [problem.trucks[1]], [])
+    merged = merge(problem, [solve(west_only, time_limit=1.0), solve(east_only, time_limit=1.0)], seconds=0.0, seed=0)
+    assert_feasible(problem, merged)
+    assert len(merged.unserved) == 2
+    improved = improve_seams(problem, merged, time_limit=3.0, seed=0, lp_solver="highs")
+    assert_feasible(problem, improved)
+    assert not improved.unserved
+    assert len(ids_by_truck(improved)["east"]) >= 2

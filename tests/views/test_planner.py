@@ -173,6 +173,30 @@ def test_constraints_are_added_refused_and_removed_through_the_page(testapp, dbs
     assert [c.kind for c in dbsession.scalars(select(PlanConstraint))] == [ConstraintKind.LOCK]
 
 
+def test_a_resolve_honours_a_forbid_then_keeps_a_locked_route(testapp, dbsession, mine):
+    first = solve_now(dbsession, mine)
+    login(testapp, "planner-yike")
+    route = next(r for r in first.routes if r.stops)
+    moved = route.stops[-1].compound
+    other = next(t for t in mine.trucks if t.id != route.truck_id)
+    form = testapp.get(f"/plan/{D}").forms["pin-form"]
+    form["action"] = "forbid"
+    form["compound_id"] = str(moved.id)
+    form["truck_id"] = str(route.truck_id)
+    form.submit(status=303)
+
+    second = solve_now(dbsession, mine)
+    trucks_of = {s.compound_id: r.truck_id for r in second.routes for s in r.stops}
+    assert trucks_of[moved.id] == other.id
+
+    other_route = [s.compound.code for r in second.routes if r.truck_id == other.id for s in r.stops]
+    form = testapp.get(f"/plan/{D}").forms["lock-form"]
+    form["truck_id"] = str(other.id)
+    form.submit(status=303)
+    third = solve_now(dbsession, mine)
+    assert [s.compound.code for r in third.routes if r.truck_id == other.id for s in r.stops] == other_route
+
+
 def test_posts_without_the_csrf_token_are_refused(testapp, dbsession, mine):
     solve_now(dbsession, mine)
     login(testapp, "planner-yike")

@@ -124,7 +124,13 @@ def scoped_retailer_id(request) -> int:
 
 def local_path(target: str | None, default: str = "/") -> str:
     """``target`` when it is a path on this site, else ``default``: redirects never leave the site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or not target.isprintable()  # browsers drop tabs and newlines: "/\t/evil" becomes "//evil"
+    ):
         return default
     return target
 

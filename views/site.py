@@ -5,6 +5,7 @@ from pyramid.view import forbidden_view_config, notfound_view_config, view_confi
 from trucks.models import Role
 
 from .i18n import LANGUAGES
+from .security import local_path
 
 
 @view_config(route_name="home")
@@ -22,10 +23,7 @@ def home(request):
 def switch_language(request):
     """Remembers the chosen language in a cookie and returns to the page it came from."""
     code = request.matchdict["code"]
-    target = request.params.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"  # never redirect off-site
-    response = HTTPFound(target)
+    response = HTTPFound(local_path(request.params.get("next")))  # never off-site
     if code in LANGUAGES:
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response

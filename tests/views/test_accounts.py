@@ -17,6 +17,10 @@ def planner(dbsession):
     return make_user(dbsession, Role.PLANNER, username="planner1", retailer=make_retailer(dbsession, "逸刻"))
 
 
+#: ``next`` values a browser would follow to another site
+OFF_SITE = ("//evil.example/x", "https://evil.example/", "/\\evil.example", "/\t/evil.example", "/\n/evil.example")
+
+
 def login_form(testapp, next_path=None):
     page = testapp.get("/login", params={"next": next_path} if next_path else {})
     return page.forms["login-form"]
@@ -66,9 +70,15 @@ def test_login_follows_a_local_next_only(testapp, planner):
     assert submit_login(testapp, "planner1", PASSWORD, status=302, next_path="/plan/2022-04-20").location == (
         "http://example.com/plan/2022-04-20"
     )
-    for outside in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+    for outside in OFF_SITE:
         response = submit_login(testapp, "planner1", PASSWORD, status=302, next_path=outside)
         assert response.location == "http://example.com/"
+
+
+def test_the_language_switch_never_leaves_the_site_either(testapp):
+    assert testapp.get("/lang/en", params={"next": "/login"}).location == "http://example.com/login"
+    for outside in OFF_SITE:
+        assert testapp.get("/lang/en", params={"next": outside}).location == "http://example.com/"
 
 
 def test_unknown_user_and_wrong_password_get_the_same_message(testapp, dbsession, planner):

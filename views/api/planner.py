@@ -5,6 +5,8 @@ through the same ``trucks`` functions the pages call.
 """
 from __future__ import annotations
 
+from functools import partial
+
 from pyramid.httpexceptions import HTTPNoContent, HTTPNotFound
 from sqlalchemy import select
 
@@ -23,8 +25,9 @@ from .errors import ApiError, field_problem
 from .inputs import json_object, local_timestamp, path_int, text_field
 from .spec import QueryParam, Reply, api_view
 
-TAG = "planner"
 RETAILER = QueryParam("retailer", "admins only: the retailer's id (a planner always gets their own)", {"type": "integer"})
+#: every planner endpoint: its tag, and the admin's ``?retailer=`` the scoping reads
+planner_view = partial(api_view, tag="planner", query=(RETAILER,))
 
 
 # --------------------------------------------------------------------------- shapes
@@ -142,12 +145,10 @@ def _candidate_diff(day: PlanDay) -> publishing.ArrivalDiff:
 # --------------------------------------------------------------------------- the day
 
 
-@api_view(
+@planner_view(
     "api_day",
     summary="The day: what was imported, the latest solve and schedule, fill rates",
-    tag=TAG,
     permission=Permission.PLAN_READ,
-    query=(RETAILER,),
     responses={200: Reply("the retailer's day", "Day")},
 )
 def day(request):
@@ -193,13 +194,11 @@ IMPORT_BODY = {
 }
 
 
-@api_view(
+@planner_view(
     "api_import",
     "POST",
     summary="Import the day's CSV files, all or nothing",
-    tag=TAG,
     permission=Permission.PLAN_WRITE,
-    query=(RETAILER,),
     request_body={"multipart/form-data": IMPORT_BODY},
     responses={
         201: Reply("imported", "ImportBatch"),
@@ -244,13 +243,11 @@ def import_files(request):
 # --------------------------------------------------------------------------- solving
 
 
-@api_view(
+@planner_view(
     "api_solve",
     "POST",
     summary="Start solving the day in the background",
-    tag=TAG,
     permission=Permission.PLAN_WRITE,
-    query=(RETAILER,),
     responses={
         202: Reply("started: poll the run (its URL is in Location)", "SolveRun"),
         409: Reply("a solve of this day is still running (its run_id is given)", "Error"),
@@ -275,12 +272,10 @@ def solve(request):
     return run_json(run)
 
 
-@api_view(
+@planner_view(
     "api_solve_run",
     summary="A solve run's progress",
-    tag=TAG,
     permission=Permission.PLAN_READ,
-    query=(RETAILER,),
     responses={200: Reply("the run", "SolveRun")},
 )
 def solve_run(request):
@@ -294,12 +289,10 @@ def solve_run(request):
 # --------------------------------------------------------------------------- constraints
 
 
-@api_view(
+@planner_view(
     "api_constraints",
     summary="The day's pins, forbids and locks",
-    tag=TAG,
     permission=Permission.PLAN_READ,
-    query=(RETAILER,),
     responses={200: Reply("the constraints", {"type": "object", "properties": {
         "constraints": {"type": "array", "items": {"$ref": "#/components/schemas/Constraint"}}},
         "required": ["constraints"]})},
@@ -321,13 +314,11 @@ def _compound_id(request, code: str) -> int:
     return found
 
 
-@api_view(
+@planner_view(
     "api_constraints",
     "POST",
     summary="Pin a compound to a truck, forbid one, or lock a truck's route",
-    tag=TAG,
     permission=Permission.PLAN_WRITE,
-    query=(RETAILER,),
     request_body={"application/json": "NewConstraint"},
     responses={
         201: Reply("added", "Constraint"),
@@ -365,13 +356,11 @@ def add_constraint(request):
     return constraint_json(constraint)
 
 
-@api_view(
+@planner_view(
     "api_constraint",
     "DELETE",
     summary="Remove a constraint",
-    tag=TAG,
     permission=Permission.PLAN_WRITE,
-    query=(RETAILER,),
     responses={204: Reply("removed")},
 )
 def remove_constraint(request):
@@ -386,12 +375,10 @@ def remove_constraint(request):
 # --------------------------------------------------------------------------- publications
 
 
-@api_view(
+@planner_view(
     "api_publications",
     summary="The day's published versions, and what publishing the latest schedule would change",
-    tag=TAG,
     permission=Permission.PLAN_READ,
-    query=(RETAILER,),
     responses={200: Reply("versions, newest first, and the candidate's diff", "Publications")},
 )
 def publications(request):
@@ -414,13 +401,11 @@ def publications(request):
     }
 
 
-@api_view(
+@planner_view(
     "api_publications",
     "POST",
     summary="Publish the latest schedule as the next version",
-    tag=TAG,
     permission=Permission.PLAN_PUBLISH,
-    query=(RETAILER,),
     request_body={"application/json": "PublishRequest"},
     responses={
         201: Reply("published, with how arrivals moved against the previous version", "Published"),
@@ -449,12 +434,10 @@ def publish(request):
     return {"publication": publication_json(request.dbsession, publication), "diff": diff_json(diff)}
 
 
-@api_view(
+@planner_view(
     "api_publication",
     summary="One published version with its schedule",
-    tag=TAG,
     permission=Permission.PLAN_READ,
-    query=(RETAILER,),
     responses={200: Reply("the version", "PublicationDetail")},
 )
 def publication(request):

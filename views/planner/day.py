@@ -41,6 +41,16 @@ def latest_data_date(dbsession, retailer_id: int) -> dt.date | None:
     )
 
 
+def loaded_trucks(dbsession, date: dt.date, retailer_id: int) -> list[Truck]:
+    """The retailer's trucks loaded for the date: those a solve of the day uses."""
+    loaded = select(Stock.truck_id).where(Stock.date == date)
+    return list(
+        dbsession.scalars(
+            select(Truck).where(Truck.retailer_id == retailer_id, Truck.id.in_(loaded)).order_by(Truck.code)
+        )
+    )
+
+
 class PlanDay:
     """Everything of one retailer's day, always scoped by ``scoped_retailer_id``."""
 
@@ -64,20 +74,19 @@ class PlanDay:
 
     @cached_property
     def trucks(self) -> list[Truck]:
-        """The retailer's trucks loaded for this day."""
-        return list(
-            self.dbsession.scalars(
-                select(Truck)
-                .where(Truck.retailer_id == self.retailer_id, Truck.id.in_(select(Stock.truck_id).where(Stock.date == self.date)))
-                .order_by(Truck.code)
-            )
-        )
+        return loaded_trucks(self.dbsession, self.date, self.retailer_id)
 
     @cached_property
     def compounds(self) -> list[Compound]:
         """The compounds the retailer supplies this day (they have demand for it)."""
-        supplied = select(Demand.compound_id).where(Demand.date == self.date, Demand.retailer_id == self.retailer_id)
-        return list(self.dbsession.scalars(select(Compound).where(Compound.id.in_(supplied)).order_by(Compound.code)))
+        return list(
+            self.dbsession.scalars(select(Compound).where(Compound.id.in_(self._supplied)).order_by(Compound.code))
+        )
+
+    @property
+    def _supplied(self):
+        """The ids of the compounds whose demand the retailer supplies this day, as a subquery."""
+        return select(Demand.compound_id).where(Demand.date == self.date, Demand.retailer_id == self.retailer_id)
 
     @property
     def _import_scope(self):
@@ -88,11 +97,10 @@ class PlanDay:
     @cached_property
     def committee_reports(self) -> list[CommitteeReport]:
         """Compounds of the day that said they cannot receive: the next solve leaves them out."""
-        supplied = select(Demand.compound_id).where(Demand.date == self.date, Demand.retailer_id == self.retailer_id)
         return list(
             self.dbsession.scalars(
                 select(CommitteeReport)
-                .where(CommitteeReport.date == self.date, CommitteeReport.compound_id.in_(supplied))
+                .where(CommitteeReport.date == self.date, CommitteeReport.compound_id.in_(self._supplied))
                 .order_by(CommitteeReport.created_at)
             )
         )

@@ -12,10 +12,21 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from trucks.models import Category, Compound, Demand, Schedule, ScheduleRoute, ScheduleStop, Stock, Truck
+from trucks.models import (
+    Category,
+    Compound,
+    Demand,
+    Schedule,
+    ScheduleRoute,
+    ScheduleStop,
+    ScheduleUnserved,
+    Stock,
+    Truck,
+)
 
 from .. import svg
 from ..i18n import category_name
+from .day import loaded_trucks
 
 
 def clock(moment: dt.datetime) -> str:
@@ -34,7 +45,6 @@ class StopRow:
     start: str
     departure: str
     wait_minutes: int
-    service_minutes: int
     deliveries: list[tuple[str, int]]
     fill: float  # delivered / demanded over all its categories
 
@@ -103,7 +113,7 @@ def load_schedule(dbsession, schedule_id: int) -> Schedule | None:
         .options(
             selectinload(Schedule.routes).selectinload(ScheduleRoute.truck),
             selectinload(Schedule.routes).selectinload(ScheduleRoute.stops).selectinload(ScheduleStop.compound),
-            selectinload(Schedule.unserved),
+            selectinload(Schedule.unserved).selectinload(ScheduleUnserved.compound),
         )
     ).first()
 
@@ -154,7 +164,6 @@ def build_review(request, schedule: Schedule) -> Review:
                     start=clock(stop.start),
                     departure=clock(stop.departure),
                     wait_minutes=round((stop.start - stop.arrival).total_seconds() / 60),
-                    service_minutes=round((stop.departure - stop.start).total_seconds() / 60),
                     deliveries=[(names.get(k, k), q) for k, q in sorted(stop.deliveries.items()) if q],
                     fill=fills[stop.compound_id].rate,
                 )
@@ -170,8 +179,8 @@ def build_review(request, schedule: Schedule) -> Review:
                 delivered=[(names.get(k, k), q) for k, q in sorted(route_delivered.items())],
             )
         )
-    idle_ids = _day_truck_ids(dbsession, schedule) - {r.truck_id for r in schedule.routes}
-    idle = list(dbsession.scalars(select(Truck).where(Truck.id.in_(idle_ids)).order_by(Truck.code)))
+    routed = {r.truck_id for r in schedule.routes}
+    idle = [t for t in loaded_trucks(dbsession, schedule.date, schedule.retailer_id) if t.id not in routed]
     unserved = [UnservedRow(u.compound, u.reason) for u in schedule.unserved]
     for row in unserved:
         order = orders.get(row.compound.id, {})
@@ -187,17 +196,6 @@ def build_review(request, schedule: Schedule) -> Review:
             for c in categories
         ],
         compounds=sorted(fills.values(), key=lambda f: (f.rate, f.compound.code)),
-    )
-
-
-def _day_truck_ids(dbsession, schedule: Schedule) -> set[int]:
-    """The retailer's trucks loaded that day: those the solve could use."""
-    return set(
-        dbsession.scalars(
-            select(Stock.truck_id)
-            .join(Truck, Stock.truck_id == Truck.id)
-            .where(Stock.date == schedule.date, Truck.retailer_id == schedule.retailer_id)
-        )
     )
 
 

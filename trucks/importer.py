@@ -605,6 +605,7 @@ class _CrossCheck:
                 self.problem("demand", d.row, "retailer", "conflicting_retailer",
                              first=named[d.compound][1], other=named[d.compound][0])
         by_nearest: Counter[str] = Counter()
+        unassignable: set[str] = set()
         for d in self.parsed.demand:
             if d.compound in self.supplier:
                 continue
@@ -615,7 +616,9 @@ class _CrossCheck:
             elif len(fleet) == 1:
                 self.supplier[d.compound] = next(iter(fleet))
             elif not fleet:
-                self.problem("demand", d.row, "compound_id", "no_retailer")
+                if d.compound not in unassignable:
+                    unassignable.add(d.compound)
+                    self.problem("demand", d.row, "compound_id", "no_retailer")
             else:
                 position = self.compound_position(d.compound)
                 if position is None:

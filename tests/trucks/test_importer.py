@@ -279,3 +279,32 @@ def test_travel_matrix_is_checked_and_stored(dbsession):
     files["travel"] = "from_id,to_id,minutes\nA-T1,A-C01,7.5\nA-C01,A-C02,3\n".encode()
     assert import_day(dbsession, DAY, files).counts["travel"] == 2
     assert dbsession.scalar(select(TravelTime.minutes).where(TravelTime.to_code == "A-C01")) == 7.5
+
+
+def test_one_compound_named_with_two_retailers(dbsession):
+    files = make_csv_files()
+    files["trucks"] += "B-T1,良友,沪B0001,良友仓,31.1,121.4,07:00,19:00,30\n".encode()
+    lines = files["demand"].decode().splitlines()
+    rows = [lines[0] + ",retailer"] + [line + ",逸刻" for line in lines[1:]]
+    rows[3] = rows[3].replace(",逸刻", ",良友")  # A-C01's eggs
+    files["demand"] = ("\n".join(rows) + "\n").encode()
+    found, problems = problems_of(dbsession, files)
+    assert found == [("demand.csv", 4, "retailer", "conflicting_retailer")]
+    assert problems[0].reason == "row 2 has it supplied by 逸刻; one retailer supplies a compound"
+
+
+def test_demand_without_any_truck_cannot_be_assigned(dbsession):
+    make_day(dbsession)
+    files = make_csv_files()
+    found, _ = problems_of(dbsession, {"compounds": files["compounds"], "stock": b"date,truck_id,category,quantity\n",
+                                       "demand": files["demand"]})
+    assert found[0] == ("demand.csv", 2, "compound_id", "no_retailer")
+    assert len(found) == 8  # once per compound
+
+
+def test_row_with_more_values_than_columns(dbsession):
+    files = edit(make_csv_files(), "stock", f"{DAY},A-T1,dairy,", f"{DAY},A-T1,dairy,5,")
+    edit(files, "stock", ",dairy,5,", ",dairy,5,extra,")
+    found, problems = problems_of(dbsession, files)
+    assert found == [("stock.csv", 3, None, "extra_values")]
+    assert str(problems[0]) == "stock.csv:3:: row has more values than the header has columns"

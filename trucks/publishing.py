@@ -121,6 +121,11 @@ class ArrivalDiff:
     def changed(self) -> bool:
         return bool(self.moved or self.added or self.dropped)
 
+    @property
+    def retimed(self) -> list[MovedStop]:
+        """Moved stops whose arrival changed (the rest only changed truck)."""
+        return [m for m in self.moved if m.minutes != 0]
+
 
 def planned_stops(schedule: Schedule) -> dict[int, PlannedStop]:
     """The schedule's stops keyed by compound id."""

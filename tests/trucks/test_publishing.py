@@ -59,8 +59,8 @@ def test_publishing_the_latest_version_again_is_refused(dbsession):
 
 def test_diff_names_moved_added_and_dropped_compounds(dbsession):
     day = make_day(dbsession, prefix="PUB3")
-    before = make_schedule(dbsession, day, {0: [(0, 480), (1, 520), (2, 560)], 1: [(3, 600)]})
-    after = make_schedule(dbsession, day, {0: [(0, 480), (2, 545)], 1: [(1, 610), (3, 600), (4, 650)]})
+    before = make_schedule(dbsession, day, {0: [(0, 480), (1, 520), (2, 560), (5, 700)], 1: [(3, 600)]})
+    after = make_schedule(dbsession, day, {0: [(0, 480), (2, 545)], 1: [(1, 610), (3, 600), (4, 650), (5, 700)]})
 
     diff = arrival_diff(before, after)
 
@@ -68,14 +68,16 @@ def test_diff_names_moved_added_and_dropped_compounds(dbsession):
     assert [(m.compound.code, m.minutes, m.truck_changed) for m in diff.moved] == [
         ("PUB3-C02", 90, True),
         ("PUB3-C03", -15, False),
+        ("PUB3-C06", 0, True),  # same time, other truck
     ]
+    assert [m.compound.code for m in diff.retimed] == ["PUB3-C02", "PUB3-C03"]
     assert [s.compound.code for s in diff.added] == ["PUB3-C05"]
     assert [s.compound.code for s in diff.dropped] == []
     assert diff.unchanged == 2
 
     back = arrival_diff(after, before)
     assert [s.compound.code for s in back.dropped] == ["PUB3-C05"]
-    assert [m.minutes for m in back.moved] == [-90, 15]
+    assert [m.minutes for m in back.moved] == [-90, 15, 0]
 
 
 def test_diff_against_nothing_published_lists_every_stop_as_added_by_arrival(dbsession):

@@ -30,6 +30,11 @@ class Refusal:
     retry_after: dt.timedelta
 
     @property
+    def seconds(self) -> int:
+        """Whole seconds to wait, rounded up (at least 1), for the Retry-After header."""
+        return max(1, math.ceil(self.retry_after.total_seconds()))
+
+    @property
     def minutes(self) -> int:
         """Whole minutes to wait, rounded up (at least 1), for the message."""
         return max(1, math.ceil(self.retry_after.total_seconds() / 60))

@@ -95,6 +95,7 @@ def test_sixth_attempt_is_refused_even_with_the_right_password(testapp, dbsessio
         submit_login(testapp, "planner1", "guess", status=400)
     refused = submit_login(testapp, "planner1", PASSWORD, status=429)
     assert "登录失败次数过多，请 15 分钟后再试" in refused.text
+    assert 14 * 60 < int(refused.headers["Retry-After"]) <= 15 * 60
     testapp.set_cookie("lang", "en")
     assert "Too many failed attempts: try again in 15 minutes" in submit_login(
         testapp, "PLANNER1 ", PASSWORD, status=429  # the same name however it is written
@@ -107,7 +108,8 @@ def test_login_works_again_once_the_failures_leave_the_window(testapp, dbsession
     submit_login(testapp, "planner1", PASSWORD, status=429)
     # Ten minutes later the oldest failure is still inside the window: 5 more minutes to wait.
     age_failures(dbsession, dt.timedelta(minutes=10))
-    assert "5 分钟后再试" in submit_login(testapp, "planner1", PASSWORD, status=429).text
+    later = submit_login(testapp, "planner1", PASSWORD, status=429)
+    assert "5 分钟后再试" in later.text and 4 * 60 < int(later.headers["Retry-After"]) <= 5 * 60
     age_failures(dbsession, dt.timedelta(minutes=5, seconds=1))
     submit_login(testapp, "planner1", PASSWORD, status=302)
     assert failures(dbsession, "planner1") == 0  # success clears the user's failures

@@ -32,6 +32,7 @@ def login(request):
     password = request.POST.get("password", "")
     refusal = check_login_allowed(request.dbsession, username, request.remote_addr)
     if refusal is not None:
+        request.response.headers["Retry-After"] = str(refusal.seconds)
         message = request.t("login.too_many", minutes=refusal.minutes)
         return _form(request, username=username, error=message, status=429)
     user = authenticate(request.dbsession, username, password) if username and password else None

@@ -478,7 +478,8 @@ class _CrossCheck:
         self.retailers = {r.name: r for r in dbsession.scalars(select(Retailer))}
         #: compound code -> retailer name supplying it (decided in _assign_retailers)
         self.supplier: dict[str, str] = {}
-        self.notes: list[str] = []
+        #: retailer name -> compounds it got as the nearest depot's retailer
+        self.by_nearest: Counter[str] = Counter()
 
     def problem(self, kind, row, column, code, **params):
         self.problems.append(ImportProblem(FILE_NAMES[kind], row, column, code, params))
@@ -628,13 +629,17 @@ class _CrossCheck:
                 nearest = depots[int(np.argmin(km))][0]
                 self.supplier[d.compound] = nearest
                 by_nearest[nearest] += 1
-        if by_nearest:
-            total = sum(by_nearest.values())
-            shares = ", ".join(f"{name} {count}" for name, count in sorted(by_nearest.items()))
-            self.notes.append(
-                f"{total} 个小区按最近的仓库分配给零售商：{shares} / "
-                f"{total} compounds assigned to the retailer of their nearest depot: {shares}"
-            )
+        self.by_nearest = by_nearest
+
+
+def _nearest_note(by_nearest: Mapping[str, int]) -> list[str]:
+    """The note that some compounds went to the retailer of their nearest depot, if any did."""
+    if not by_nearest:
+        return []
+    total = sum(by_nearest.values())
+    shares = ", ".join(f"{name} {count}" for name, count in sorted(by_nearest.items()))
+    return [f"{total} 个小区按最近的仓库分配给零售商：{shares} / "
+            f"{total} compounds assigned to the retailer of their nearest depot: {shares}"]
 
 
 def _write(dbsession: Session, date: dt.date, parsed: _Parsed, checker: _CrossCheck,
@@ -656,13 +661,13 @@ def _write(dbsession: Session, date: dt.date, parsed: _Parsed, checker: _CrossCh
         truck.depot_lat, truck.depot_lon = row.lat, row.lon
 
     compounds = dict(checker.known_compounds)
-    created_compounds = 0
+    created: set[str] = set()
     for row in parsed.compounds:
         compound = compounds.get(row.code)
         if compound is None:
             compound = compounds[row.code] = Compound(code=row.code, access_token=new_access_token())
             dbsession.add(compound)
-            created_compounds += 1
+            created.add(row.code)
         for name in ("name", "town", "address", "contact", "lat", "lon", "households",
                      "window_start", "window_end", "service_minutes", "priority"):
             setattr(compound, name, getattr(row, name))
@@ -703,22 +708,40 @@ def _write(dbsession: Session, date: dt.date, parsed: _Parsed, checker: _CrossCh
             TravelTime(date=date, from_code=t.origin, to_code=t.destination, minutes=t.minutes)
             for t in parsed.travel)
 
-    batch = ImportBatch(
-        date=date,
-        retailer_id=own.id if own is not None else (next(iter(affected)) if len(affected) == 1 else None),
-        created_by=user,
-        counts={
-            "trucks": len(parsed.trucks),
-            "compounds": len(parsed.compounds),
-            "new_compounds": created_compounds,
-            "stock": len(parsed.stock),
-            "demand": len(parsed.demand),
-            "demand_compounds": len(demand_compounds),
-            "travel": len(parsed.travel or ()),
-            "new_categories": new_keys,
-        },
-        notes=checker.notes,
-    )
-    dbsession.add(batch)
+    def batch_for(retailer: Retailer | None) -> ImportBatch:
+        """The import's record: all of it, or the part of one retailer (its trucks, its stock,
+        the demand it supplies) so that its planner sees what came in for them."""
+        def mine(name: str) -> bool:
+            return retailer is None or name == retailer.name
+
+        demand = [d for d in parsed.demand if mine(checker.supplier[d.compound])]
+        supplied = {d.compound for d in demand}
+        listed = [c.code for c in parsed.compounds if retailer is None or c.code in supplied]
+        batch = ImportBatch(
+            date=date,
+            retailer_id=retailer.id if retailer is not None else None,
+            created_by=user,
+            counts={
+                "trucks": sum(mine(t.retailer) for t in parsed.trucks),
+                "compounds": len(listed),
+                "new_compounds": len(created & set(listed)),
+                "stock": sum(mine(trucks[s.truck].retailer.name) for s in parsed.stock),
+                "demand": len(demand),
+                "demand_compounds": len(supplied),
+                "travel": len(parsed.travel or ()),
+                "new_categories": new_keys,
+            },
+            notes=_nearest_note({name: n for name, n in checker.by_nearest.items() if mine(name)}),
+        )
+        dbsession.add(batch)
+        return batch
+
+    touched = [r for r in retailers.values() if r.id in affected]
+    if own is not None or len(touched) == 1:
+        batch = batch_for(own or touched[0])
+    else:
+        batch = batch_for(None)  # the whole import, for the admin; each retailer gets its part
+        for retailer in touched:
+            batch_for(retailer)
     dbsession.flush()
     return batch

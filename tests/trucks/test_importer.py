@@ -227,8 +227,12 @@ def test_retailer_column_and_nearest_depot_assignment(dbsession):
     files["trucks"] += far_fleet.encode()
     files["stock"] += f"{DAY},B-T1,vegetables,100\n".encode()
     batch = import_day(dbsession, DAY, files)
-    assert batch.retailer_id is None
+    assert batch.retailer_id is None and batch.counts["trucks"] == 3
     assert "8 compounds assigned to the retailer of their nearest depot: 逸刻 8" in batch.notes[0]
+    parts = {dbsession.get(Retailer, b.retailer_id).name: b
+             for b in dbsession.scalars(select(ImportBatch).where(ImportBatch.id != batch.id))}
+    assert {name: (b.counts["trucks"], b.counts["stock"], b.counts["demand_compounds"], len(b.notes))
+            for name, b in parts.items()} == {"逸刻": (2, 6, 8, 1), "良友": (1, 1, 0, 0)}
     edit(files, "demand", "date,compound_id,category,quantity", "date,compound_id,category,quantity,retailer")
     text = files["demand"].decode().splitlines()
     files["demand"] = ("\n".join([text[0]] + [line + (",良友" if ",A-C01," in line else ",") for line in text[1:]]) + "\n").encode()

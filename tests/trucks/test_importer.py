@@ -312,3 +312,26 @@ def test_row_with_more_values_than_columns(dbsession):
     found, problems = problems_of(dbsession, files)
     assert found == [("stock.csv", 3, None, "extra_values")]
     assert str(problems[0]) == "stock.csv:3:: row has more values than the header has columns"
+
+
+CHECKED_CELLS = [
+    ("trucks", column) for column in
+    ("depot_lat", "depot_lon", "shift_start", "shift_end", "max_stops")
+] + [
+    ("compounds", column) for column in
+    ("lat", "lon", "households", "window_start", "window_end", "service_minutes", "priority")
+] + [("stock", "date"), ("stock", "quantity"), ("demand", "date"), ("demand", "quantity")]
+
+
+@pytest.mark.parametrize("name,column", CHECKED_CELLS)
+def test_any_checked_cell_spoiled_is_named_exactly(dbsession, name, column):
+    files = make_csv_files()
+    lines = files[name].decode("utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[2].split(",")
+    cells[header.index(column)] = "?!"
+    lines[2] = ",".join(cells)
+    files[name] = ("\n".join(lines) + "\n").encode("utf-8")
+    found, problems = problems_of(dbsession, files)
+    assert [(f, r, c) for f, r, c, _ in found] == [(f"{name}.csv", 3, column)]
+    assert "?!" in problems[0].reason and "?!" in problems[0].message("zh")

@@ -79,3 +79,23 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def published_day(committed):
+    """A tiny day for today (Shanghai), solved by the real engine and published as version 1."""
+    from scheduling import solve
+    from tests.factories import make_day
+    from trucks.live import local_today
+    from trucks.publishing import publish
+    from trucks.services import PlanningSettings, build_problem, store_schedule
+
+    def work(dbsession):
+        day = make_day(dbsession, date=local_today())
+        planning = PlanningSettings(time_limit=3)
+        problem = build_problem(dbsession, day.date, day.retailer.id, planning)
+        schedule = store_schedule(dbsession, problem, solve(problem.problem, time_limit=3))
+        publish(dbsession, schedule, published_by="journey")
+        return day.date, day.retailer.id, [t.id for t in day.trucks]
+
+    return committed(work)

@@ -1,8 +1,9 @@
 """``solve``: settle what is hopeless, search routes, recombine the pool, share stock, validate.
 
-Determinism: the search runs a fixed iteration budget derived from the time limit and the
-problem size, so a seed gives the same answer whenever the wall clock does not cut it short
-(the time limit is a hard cap on top of that budget).
+Determinism: the search is paced by an iteration budget derived from the time limit and the
+problem size, so a seed gives the same answer whenever the machine is fast enough for the
+budget (or progress stalls first). On a slower or busy machine the wall clock paces it instead,
+and the time limit always holds.
 """
 from __future__ import annotations
 
@@ -20,11 +21,11 @@ from .search import Search, State
 Progress = Callable[[float, str], None]
 
 #: iterations per second of time limit this engine manages on a small machine for ~100 customers
-ITERATIONS_PER_SECOND_AT_100 = 1500.0
+ITERATIONS_PER_SECOND_AT_100 = 800.0
 #: simulated-annealing temperatures at the start and the end, in units of travel per customer
-HOT, COLD = 1.0, 0.01
+HOT, COLD = 3.0, 0.03
 #: fractions of the iteration budget after which the pool is recombined by the MILP
-RECOMBINE_AT = (0.25, 0.5, 0.75)
+RECOMBINE_AT = (0.15, 0.3, 0.45, 0.6, 0.75, 0.9)
 
 
 def iteration_budget(n: int, time_limit: float) -> int:
@@ -91,6 +92,12 @@ def _summary(problem: Problem, result: Result) -> str:
 
 
 def _search(search: Search, n: int, time_limit, deadline, lp_solver, report, stop) -> tuple[State, int]:
+    """SISR with simulated annealing; the pool is recombined at a few points and at the end.
+
+    The schedule (temperature, recombination points) follows the larger of the share of the
+    iteration budget used and the share of the search time used, so the search also cools
+    down properly on a machine slower than the budget assumes.
+    """
     budget = iteration_budget(n, time_limit)
     reserve = min(1.0, 0.1 * time_limit)  # time kept for the final LPs and the result
     pool = RoutePool(search)
@@ -100,32 +107,37 @@ def _search(search: Search, n: int, time_limit, deadline, lp_solver, report, sto
     pool.add(current, current_cost, only_touched=False)
     scale = max(1e-9, current.travel / max(1, n - len(current.unassigned)))
     hot, cold = HOT * scale, COLD * scale
-    checkpoints = [int(f * budget) for f in RECOMBINE_AT]
+    checkpoints = list(RECOMBINE_AT)
     last_gain = 0
     rng = search.rng
     iteration = 0
-    for iteration in range(1, budget + 1):
+    began = time.monotonic()
+    search_time = max(1e-3, deadline - reserve - began)
+    share = 0.0
+    while share < 1.0:
+        iteration += 1
         candidate = current.copy()
         removed = search.ruin(candidate)
         if removed is not None:
             search.recreate(candidate, removed + search.nearby_unassigned(candidate, removed))
             cost = search.cost(candidate)
-            temperature = hot * (cold / hot) ** (iteration / budget)
+            temperature = hot * (cold / hot) ** share
             if cost < current_cost - temperature * math.log(1.0 - rng.random()):
                 current, current_cost = candidate, cost
                 if cost < best_cost * 1.05:
                     pool.add(candidate, cost)
                 if cost < best_cost - 1e-9:
                     best, best_cost, last_gain = candidate, cost, iteration
+        now = time.monotonic()
+        share = max(iteration / budget, (now - began) / search_time)
         if iteration & 31 == 0:
-            now = time.monotonic()
             message = f"served {n - len(best.unassigned)}/{n}, travel {best.travel:.0f} min"
-            report(0.95 * max(iteration / budget, 1.0 - (deadline - now) / time_limit), message)
-            if now >= deadline - reserve or (stop is not None and stop()):
+            report(0.95 * share, message)
+            if stop is not None and stop():
                 break
         if iteration - last_gain > patience(n):
             break
-        if checkpoints and iteration >= checkpoints[0]:
+        if checkpoints and share >= checkpoints[0]:
             checkpoints.pop(0)
             found = _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search)
             if found is not None and search.cost(found) < best_cost - 1e-9:

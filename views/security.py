@@ -180,7 +180,7 @@ def _session_secret(settings) -> str:
         return secret
     if settings.get("foodtrucks.require_session_secret", "false").lower() == "true":
         raise RuntimeError("FOODTRUCKS_SESSION_SECRET must be set in the environment")
-    log.warning("no session secret configured: using a random one; sessions end on restart")
+    log.info("no session secret configured: using a random one; sessions end on restart")
     return secrets.token_urlsafe(32)
 
 

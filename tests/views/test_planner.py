@@ -2,6 +2,7 @@
 publish and versions, the language switch, and one retailer's planner kept out of another's."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import xml.etree.ElementTree as ET
 
@@ -12,7 +13,9 @@ from tests.factories import DAY, make_csv_files, make_day, make_retailer, make_u
 from tests.views.planner_helpers import login, polylines, solve_now, table_rows
 from trucks import services, solving
 from trucks.publishing import publish
-from trucks.models import CommitteeReport, Compound, ConstraintKind, PlanConstraint, Publication, Role, Stock, Truck
+from trucks.models import (
+    CommitteeReport, Compound, ConstraintKind, PlanConstraint, Publication, Role, SolveRun, SolveStatus, Stock, Truck, utcnow,
+)
 
 D = DAY.isoformat()
 
@@ -327,3 +330,22 @@ def test_an_admin_picks_the_retailer(testapp, dbsession, mine, theirs):
 
 def _csrf(page) -> str:
     return page.html.select_one('meta[name="csrf-token"]')["content"]
+
+
+@pytest.mark.parametrize("through", ["page", "api"])
+def test_page_and_api_keep_a_run_alive_for_three_of_the_ini_time_limits(testapp, dbsession, mine, monkeypatch, through):
+    """With a 100 s time limit a run queued 2 minutes ago is still alive (dead only after 300 s),
+    whichever way the second solve is asked for."""
+    monkeypatch.setitem(testapp.app.registry.settings, "scheduling.time_limit_seconds", "100")
+    queued = solving.start_solve_run(dbsession, mine.date, mine.retailer.id, user="planner-yike")
+    queued.created_at = utcnow() - dt.timedelta(seconds=120)
+    login(testapp, "planner-yike")
+    csrf = _csrf(testapp.get(f"/plan/{D}"))
+    if through == "page":
+        page = testapp.post(f"/plan/{D}/solve", {"csrf_token": csrf}, status=303).follow()
+        assert "这一天已有一次排班正在进行" in page.text
+    else:
+        refused = testapp.post(f"/api/days/{D}/solve", headers={"X-CSRF-Token": csrf}, status=409)
+        assert refused.json["run_id"] == queued.id
+    assert queued.status == SolveStatus.QUEUED
+    assert dbsession.scalar(select(func.count(SolveRun.id)).where(SolveRun.retailer_id == mine.retailer.id)) == 1

@@ -19,7 +19,7 @@ from trucks.services import PlanningSettings, schedule_document
 
 from ..planner.day import PlanDay
 from ..planner.review import Review, build_review, day_categories, load_schedule
-from ..planner.views import _start_after_commit as start_after_commit
+from ..planner.views import start_day_solve
 from ..security import Permission, scoped_retailer_id
 from .errors import ApiError, field_problem
 from .inputs import json_object, local_timestamp, path_int, text_field
@@ -257,16 +257,12 @@ def import_files(request):
 def solve(request):
     """One solve per day at a time: a second start while one runs is refused."""
     day = PlanDay(request)
-    settings = PlanningSettings.from_settings(request.registry.settings)
     try:
-        run = solving.start_solve_run(
-            request.dbsession, day.date, day.retailer_id, user=request.user.username, time_limit=settings.time_limit
-        )
+        run = start_day_solve(request, day.date, day.retailer_id)
     except solving.SolveAlreadyRunning as running:
         raise ApiError(409, f"a solve of {day.date} is already {running.run.status}", run_id=running.run.id) from None
     except solving.NothingToSolve as nothing:
         raise ApiError(422, str(nothing)) from None
-    start_after_commit(request, run.id)
     request.response.status = 202
     request.response.location = request.route_url("api_solve_run", run_id=run.id)
     return run_json(run)

@@ -5,6 +5,7 @@ every POST carries the session's CSRF token (the app's default).
 """
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPFound, HTTPNotFound, HTTPSeeOther
@@ -15,7 +16,8 @@ from trucks import constraints as plan_constraints
 from trucks import publishing, services, solving
 from trucks.importer import FILE_NAMES, ImportFailed, import_day
 from trucks.live import local_today
-from trucks.models import ConstraintKind, Schedule, SolveStatus
+from trucks.models import ConstraintKind, Schedule, SolveRun, SolveStatus
+from trucks.services import PlanningSettings
 
 from ..i18n import category_name
 from ..security import Permission, scoped_retailer_id
@@ -126,31 +128,35 @@ def start_solve(request):
     """Starts a background solve of the day; the page then polls its progress."""
     day = PlanDay(request)
     try:
-        run = solving.start_solve_run(request.dbsession, day.date, day.retailer_id, user=request.user.username)
+        start_day_solve(request, day.date, day.retailer_id)
     except solving.SolveAlreadyRunning:
         _flash(request, "planner.solve.already_running", "error")
         return _back_to_day(day, "solve")
     except solving.NothingToSolve:
         _flash(request, "planner.solve.nothing", "error")
         return _back_to_day(day, "solve")
-    _start_after_commit(request, run.id)
     return _back_to_day(day, "solve")
 
 
-def _start_after_commit(request, run_id: int) -> None:
-    """Runs the solve in a daemon thread once the SolveRun row is committed (the thread uses
-    its own session from the app's factory, so it must see the row)."""
+def start_day_solve(request, date: dt.date, retailer_id: int) -> SolveRun:
+    """Records a queued solve of the day and runs it in a daemon thread once the request commits
+    (the thread uses its own session from the app's factory, so it must see the row). The page
+    and the API both start solves here, so a run counts as dead only after the ini's time limit."""
     factory = request.registry["dbsession_factory"]
-    settings = request.registry.settings
+    planning = PlanningSettings.from_settings(request.registry.settings)
+    run = solving.start_solve_run(request.dbsession, date, retailer_id, user=request.user.username,
+                                  time_limit=planning.time_limit)
+    run_id = run.id
 
     def start(committed: bool) -> None:
         if committed:
             threading.Thread(
-                target=solving.execute_solve_run, args=(factory, run_id, settings),
+                target=solving.execute_solve_run, args=(factory, run_id, planning),
                 name=f"solve-run-{run_id}", daemon=True,
             ).start()
 
     request.tm.get().addAfterCommitHook(start)
+    return run
 
 
 @view_config(route_name="plan_solve_status", permission=Permission.PLAN_READ, renderer="json", request_method="GET")

@@ -25,8 +25,9 @@ import numpy as np
 from .problem import Compound, Problem, Truck
 from .result import Result, Route, Unserved, UnservedReason
 
-#: compounds per piece: about what one process solves well inside a minute
-PIECE_SIZE = 800
+#: compounds per piece: the engine converges fastest on pieces this small (bench/README.md:
+#: 1,050 compounds in 60 s served 948 with pieces of 800, 969 with 250 and 979 with 150)
+PIECE_SIZE = 150
 #: share of the time limit the pieces get; the rest is for the seams
 PIECE_SHARE = 0.8
 #: a seam search shorter than this is not worth starting
@@ -77,7 +78,7 @@ def solve_large(
     remaining = time_limit - (time.monotonic() - started)
     if len(pieces) > 1 and remaining >= MIN_SEAM_SECONDS and not (stop and stop()):
         report(PIECE_SHARE, "improving across the seams")
-        merged = improve_seams(problem, merged, remaining, seed, lp_solver, piece_size, stop)
+        merged = improve_seams(problem, merged, remaining, seed, lp_solver, piece_size, stop, round_limit=piece_limit)
     merged = replace(merged, seconds=time.monotonic() - started)
     merged.check(problem)
     report(1.0, "done")
@@ -296,11 +297,13 @@ def improve_seams(
     lp_solver: str,
     piece_size: int = PIECE_SIZE,
     stop: Callable[[], bool] | None = None,
+    round_limit: float | None = None,
 ) -> Result:
     """Offer the compounds a piece left unserved to the trucks passing nearest, while time lasts.
 
     Each round solves the unserved compounds with the nearest trucks and their current stops as
-    one small problem, and keeps the answer only if it serves more weight or drives less.
+    one small problem (for at most ``round_limit`` seconds), and keeps the answer only if it serves
+    more weight or drives less.
     """
     from . import solve
 
@@ -316,7 +319,8 @@ def improve_seams(
         if seam is None:
             return result
         rounds += 1
-        answer = solve(seam, time_limit=remaining, seed=seed + 1000 + rounds, lp_solver=lp_solver)
+        limit = remaining if round_limit is None else min(remaining, max(MIN_SEAM_SECONDS, round_limit))
+        answer = solve(seam, time_limit=limit, seed=seed + 1000 + rounds, lp_solver=lp_solver)
         tried |= set(seam.truck_ids)
         before = [r for r in result.routes if r.truck_id in set(seam.truck_ids)]
         gain = _served_weight(problem, answer.routes) - _served_weight(problem, before)

@@ -21,7 +21,7 @@ from .search import Search, State
 Progress = Callable[[float, str], None]
 
 #: iterations per second of time limit this engine manages on a small machine for ~100 customers
-ITERATIONS_PER_SECOND_AT_100 = 800.0
+ITERATIONS_PER_SECOND_AT_100 = 1200.0
 #: simulated-annealing temperatures at the start and the end, in units of travel per customer
 HOT, COLD = 3.0, 0.03
 #: fractions of the iteration budget after which the pool is recombined by the MILP
@@ -29,7 +29,7 @@ RECOMBINE_AT = (0.15, 0.3, 0.45, 0.6, 0.75, 0.9)
 
 
 def iteration_budget(n: int, time_limit: float) -> int:
-    rate = ITERATIONS_PER_SECOND_AT_100 * min(4.0, (100.0 / max(n, 10)) ** 0.7)
+    rate = ITERATIONS_PER_SECOND_AT_100 * min(4.0, (100.0 / max(n, 10)) ** 0.5)
     return max(50, int(rate * time_limit))
 
 
@@ -76,7 +76,8 @@ def solve(
     search = Search(inst, seed)
     iterations = 0
     if inst.n and inst.m:
-        best, iterations = _search(search, inst.n, time_limit, deadline, lp_solver, report, stop)
+        reserve = _reserve(problem, time_limit)
+        best, iterations = _search(search, inst.n, time_limit, deadline, reserve, lp_solver, report, stop)
     else:
         best = search.empty_state()
     report(0.97, "sharing stock", force=True)
@@ -91,7 +92,14 @@ def _summary(problem: Problem, result: Result) -> str:
     return f"served {served}/{len(problem.compounds)}, travel {result.travel_minutes:.0f} min"
 
 
-def _search(search: Search, n: int, time_limit, deadline, lp_solver, report, stop) -> tuple[State, int]:
+def _reserve(problem: Problem, time_limit: float) -> float:
+    """Seconds kept after the search for the fair-share LP (which grows with the fleet)."""
+    if problem.load_limits_routes:
+        return min(0.3, 0.1 * time_limit)
+    return min(0.25 * time_limit, 0.3 + 0.05 * len(problem.trucks))
+
+
+def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, report, stop) -> tuple[State, int]:
     """SISR with simulated annealing; the pool is recombined at a few points and at the end.
 
     The schedule (temperature, recombination points) follows the larger of the share of the
@@ -99,7 +107,6 @@ def _search(search: Search, n: int, time_limit, deadline, lp_solver, report, sto
     down properly on a machine slower than the budget assumes.
     """
     budget = iteration_budget(n, time_limit)
-    reserve = min(1.0, 0.1 * time_limit)  # time kept for the final LPs and the result
     pool = RoutePool(search)
     current = search.construct()
     current_cost = search.cost(current)
@@ -152,7 +159,7 @@ def _search(search: Search, n: int, time_limit, deadline, lp_solver, report, sto
 
 def _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search) -> State | None:
     left = deadline - time.monotonic() - reserve
-    limit = min(left, max(0.5, 0.1 * time_limit))
+    limit = min(left, max(0.5, 0.06 * time_limit))
     if limit < 0.2 or len(pool) < 2:
         return None
     answer = pool.recombine(best, limit, lp_solver)

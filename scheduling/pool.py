@@ -24,6 +24,8 @@ class RoutePool:
         self.search = search
         #: (truck type, customer set) -> [travel, route, cost of the best solution it was in]
         self.routes: dict[tuple[int, frozenset[int]], list] = {}
+        #: (pool size, incumbent cost) at the last recombination: nothing new, nothing to gain
+        self.last_seen: tuple[int, float] | None = None
 
     def __len__(self) -> int:
         return len(self.routes)
@@ -49,6 +51,10 @@ class RoutePool:
         """The best combination of pooled routes, or None when the MILP found nothing usable."""
         search = self.search
         self.add(incumbent, search.cost(incumbent), only_touched=False)
+        seen = (len(self.routes), search.cost(incumbent))
+        if seen == self.last_seen:
+            return None
+        self.last_seen = seen
         started = time.monotonic()
         columns = sorted(self.routes.items(), key=lambda item: (item[1][2], item[1][0]))[:MAX_COLUMNS]
         prize = search.inst.prize
@@ -63,11 +69,18 @@ class RoutePool:
             by_type.setdefault(truck_type, []).append(x[j])
             weight.append(float(sum(prize[u] for u in members)))
         prob += pulp.lpSum(entry[1][0] * x[j] for j, entry in enumerate(columns))
+        # When the incumbent serves everyone, so must the answer: exact partitioning is a much
+        # tighter model than packing with a served-weight constraint.
+        everyone = not incumbent.unassigned
         for u, variables in covering.items():
-            prob += pulp.lpSum(variables) <= 1, f"once_{u}"
+            if everyone:
+                prob += pulp.lpSum(variables) == 1, f"once_{u}"
+            else:
+                prob += pulp.lpSum(variables) <= 1, f"once_{u}"
         for truck_type, variables in by_type.items():
             prob += pulp.lpSum(variables) <= search.inst.type_count[truck_type], f"fleet_{truck_type}"
-        prob += pulp.lpSum(w * v for w, v in zip(weight, x)) >= search.served_weight(incumbent) - 1e-6, "served"
+        if not everyone:
+            prob += pulp.lpSum(w * v for w, v in zip(weight, x)) >= search.served_weight(incumbent) - 1e-6, "served"
         left = time_limit - (time.monotonic() - started)
         if left <= 0.05:
             return None

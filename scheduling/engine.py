@@ -102,9 +102,9 @@ def _reserve(problem: Problem, time_limit: float) -> float:
 def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, report, stop) -> tuple[State, int]:
     """SISR with simulated annealing; the pool is recombined at a few points and at the end.
 
-    The schedule (temperature, recombination points) follows the larger of the share of the
-    iteration budget used and the share of the search time used, so the search also cools
-    down properly on a machine slower than the budget assumes.
+    The schedule (temperature, recombination points) follows the share of the iteration
+    budget used, never the clock, so that a seed always takes the same path; the clock only
+    ends the search early.
     """
     budget = iteration_budget(n, time_limit)
     pool = RoutePool(search)
@@ -135,11 +135,13 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
                     pool.add(candidate, cost)
                 if cost < best_cost - 1e-9:
                     best, best_cost, last_gain = candidate, cost, iteration
+        share = iteration / budget
         now = time.monotonic()
-        share = max(iteration / budget, (now - began) / search_time)
+        if now >= began + search_time:
+            break
         if iteration & 31 == 0:
             message = f"served {n - len(best.unassigned)}/{n}, travel {best.travel:.0f} min"
-            report(0.95 * share, message)
+            report(0.95 * max(share, (now - began) / search_time), message)
             if stop is not None and stop():
                 break
         if iteration - last_gain > patience(n):

@@ -1,5 +1,6 @@
 """The web layer: the app factory, routes, views, templates and the JSON API."""
 from pyramid.config import Configurator
+from pyramid.renderers import JSON
 
 
 def main(global_config, **settings):
@@ -13,6 +14,7 @@ def main(global_config, **settings):
 
 def includeme(config) -> None:
     config.include("pyramid_jinja2")
+    config.add_renderer("json", JSON(ensure_ascii=False))  # Chinese names stay readable
     config.include(".i18n")
     config.include(".security")
     config.include(".routes")

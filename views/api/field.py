@@ -23,11 +23,9 @@ from trucks.live import (
 )
 from trucks.models import Schedule, ScheduleRoute, ScheduleStop
 
-from ..committee import DAYS_SHOWN
-from ..committee import _compound as token_compound
-from ..committee import _first_day as first_shown_day
+from ..committee import DAYS_SHOWN, compound_for_token, first_shown_day
 from ..committee.dates import parse_date
-from ..driver import _truck as visible_truck
+from ..driver import visible_truck
 from ..security import Permission
 from .errors import ApiError, field_problem
 from .inputs import integer_field, json_object, path_int, text_field
@@ -51,7 +49,7 @@ def compound(request):
     """Public: the link's token is the key, and a wrong token is 404. Each day has the current
     version's 15-minute window, how long the truck stays, retailer and plate, the goods, a notice
     when a newer version moved the time, and the driver's updated estimate."""
-    found = token_compound(request)
+    found = compound_for_token(request)
     first = first_shown_day(request)
     return {
         "compound": {"name": found.name, "town": found.town, "address": found.address},
@@ -75,7 +73,7 @@ def compound(request):
 )
 def compound_report(request):
     """Public like the page, but a change: it needs the session's CSRF token."""
-    found = token_compound(request)
+    found = compound_for_token(request)
     body = json_object(request)
     date_text = body.get("date")
     date = local_today() if date_text is None else parse_date(date_text)

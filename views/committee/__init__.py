@@ -23,14 +23,15 @@ FLASH_QUEUE = "committee"
 DAYS_SHOWN = 2  # today and tomorrow
 
 
-def _compound(request) -> Compound:
+def compound_for_token(request) -> Compound:
+    """The compound whose link this is (its token is the key); any other token is 404."""
     compound = compound_by_token(request.dbsession, request.matchdict["token"])
     if compound is None:
         raise HTTPNotFound()
     return compound
 
 
-def _first_day(request) -> dt.date:
+def first_shown_day(request) -> dt.date:
     """Today, or the ``?date=`` a link asked for (a notice printed ahead, an old day)."""
     if "date" not in request.GET:
         return local_today()
@@ -51,7 +52,7 @@ def _qr_inline(request, compound: Compound) -> Markup:
 
 def _page(request, compound: Compound, *, reason: str = "", report_date: dt.date | None = None,
           error: str | None = None, status: int = 200) -> dict:
-    first = _first_day(request)
+    first = first_shown_day(request)
     days = [compound_day(request.dbsession, compound, first + dt.timedelta(days=i)) for i in range(DAYS_SHOWN)]
     reportable = [day.date for day in days if day.date >= local_today()]
     request.response.status = status
@@ -70,13 +71,13 @@ def _page(request, compound: Compound, *, reason: str = "", report_date: dt.date
 
 @view_config(route_name="committee", request_method="GET", renderer="committee/page.jinja2")
 def committee_page(request):
-    return _page(request, _compound(request))
+    return _page(request, compound_for_token(request))
 
 
 @view_config(route_name="committee_report", request_method="POST", renderer="committee/page.jinja2")
 def committee_report(request):
     """Stores "cannot receive" for a shown date; a bad form comes back with what was typed."""
-    compound = _compound(request)
+    compound = compound_for_token(request)
     reason = request.POST.get("reason", "")
     date = parse_date(request.POST.get("date", ""))
     if date is None:
@@ -95,17 +96,17 @@ def committee_report(request):
 def committee_qr(request):
     """The QR code of the page's absolute address, as an SVG file."""
     buffer = io.BytesIO()
-    _qr(request, _compound(request)).save(buffer, kind="svg", scale=8, border=4)
+    _qr(request, compound_for_token(request)).save(buffer, kind="svg", scale=8, border=4)
     return Response(body=buffer.getvalue(), content_type="image/svg+xml", charset="utf-8")
 
 
 @view_config(route_name="committee_notice", request_method="GET", renderer="committee/notice.jinja2")
 def committee_notice(request):
     """An A4 notice for the building's board: one date's window, goods and the QR code."""
-    compound = _compound(request)
+    compound = compound_for_token(request)
     return {
         "compound": compound,
-        "day": compound_day(request.dbsession, compound, _first_day(request)),
+        "day": compound_day(request.dbsession, compound, first_shown_day(request)),
         "qr": _qr_inline(request, compound),
         **template_helpers(request),
     }

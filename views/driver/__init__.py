@@ -36,7 +36,7 @@ def _date(request) -> dt.date:
     return date
 
 
-def _truck(request) -> Truck | None:
+def visible_truck(request) -> Truck | None:
     """The truck this request may see: the driver's own; for an admin the ``?truck=`` one, or
     None until one is chosen."""
     user = request.user
@@ -63,7 +63,7 @@ def _truck_query(request, truck: Truck) -> dict:
 
 def _route_page(request) -> dict:
     date = _date(request)
-    truck = _truck(request)
+    truck = visible_truck(request)
     context = {"date": date, "truck": truck, **template_helpers(request)}
     if truck is None:
         return {**context, "route": None, "choices": published_trucks(request.dbsession, date)}
@@ -100,7 +100,7 @@ def driver_stop_event(request):
     """Records arrived, departed or a delay on a stop of the truck's current route; any other
     stop (another truck's, an old version's, another day's) is 404."""
     date = _date(request)
-    truck = _truck(request)
+    truck = visible_truck(request)
     if truck is None:
         raise HTTPNotFound()
     try:

@@ -100,15 +100,18 @@ def local_time(date: dt.date, minutes: float) -> dt.datetime:
     return dt.datetime.combine(date, dt.time()) + dt.timedelta(seconds=round(minutes * 60))
 
 
+def loaded_trucks(dbsession: Session, date: dt.date, retailer_id: int) -> list[Truck]:
+    """The retailer's trucks loaded for the date (they have stock): those a solve of the day uses."""
+    loaded = select(Stock.truck_id).where(Stock.date == date)
+    return list(dbsession.scalars(
+        select(Truck).where(Truck.retailer_id == retailer_id, Truck.id.in_(loaded)).order_by(Truck.code)))
+
+
 def build_problem(dbsession: Session, date: dt.date, retailer_id: int, settings: PlanningSettings) -> DayProblem:
     """The engine's Problem for the retailer's trucks loaded on ``date`` and the compounds whose
     demand that day the retailer supplies, with the planner's constraints and the committees'
     refusals applied. Each truck has its own depot location (travel ids are truck codes)."""
-    trucks = list(dbsession.scalars(
-        select(Truck).where(
-            Truck.retailer_id == retailer_id,
-            Truck.id.in_(select(Stock.truck_id).where(Stock.date == date)),
-        ).order_by(Truck.code)))
+    trucks = loaded_trucks(dbsession, date, retailer_id)
     stock: dict[int, dict[str, int]] = defaultdict(dict)
     for truck_id, key, quantity in dbsession.execute(
         select(Stock.truck_id, Stock.category_key, Stock.quantity)
@@ -236,6 +239,17 @@ def store_schedule(dbsession: Session, day: DayProblem, result: Result, params: 
 # Queries
 
 
+def load_schedule(dbsession: Session, schedule_id: int) -> Schedule | None:
+    """The schedule with its routes, stops, trucks, compounds and unserved in a few queries."""
+    return dbsession.scalars(
+        select(Schedule).where(Schedule.id == schedule_id).options(
+            selectinload(Schedule.routes).selectinload(ScheduleRoute.truck),
+            selectinload(Schedule.routes).selectinload(ScheduleRoute.stops).selectinload(ScheduleStop.compound),
+            selectinload(Schedule.unserved).selectinload(ScheduleUnserved.compound),
+        )
+    ).first()
+
+
 def latest_schedule(dbsession: Session, date: dt.date, retailer_id: int) -> Schedule | None:
     return dbsession.scalars(
         select(Schedule).where(Schedule.date == date, Schedule.retailer_id == retailer_id)
@@ -275,20 +289,10 @@ def _iso(moment: dt.datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def _loaded(dbsession: Session, schedule_id: int) -> Schedule:
-    return dbsession.scalars(
-        select(Schedule).where(Schedule.id == schedule_id).options(
-            selectinload(Schedule.routes).selectinload(ScheduleRoute.truck),
-            selectinload(Schedule.routes).selectinload(ScheduleRoute.stops).selectinload(ScheduleStop.compound),
-            selectinload(Schedule.unserved).selectinload(ScheduleUnserved.compound),
-        )
-    ).one()
-
-
 def schedule_document(dbsession: Session, schedule: Schedule) -> dict:
     """The export's JSON document: routes by truck code with their stops in order, then the
     unserved compounds with their reasons; times are ISO 8601 local date-times."""
-    schedule = _loaded(dbsession, schedule.id)
+    schedule = load_schedule(dbsession, schedule.id)
     return {
         "date": schedule.date.isoformat(),
         "version": schedule_ordinal(dbsession, schedule),
@@ -323,7 +327,7 @@ CSV_COLUMNS = ("date", "version", "truck_id", "plate", "stop", "compound_id", "c
 def schedule_csv(dbsession: Session, schedule: Schedule) -> str:
     """One row per stop (in route order), then one per unserved compound with its reason;
     a column per category holds the quantity delivered."""
-    schedule = _loaded(dbsession, schedule.id)
+    schedule = load_schedule(dbsession, schedule.id)
     version = schedule_ordinal(dbsession, schedule)
     categories = sorted({k for r in schedule.routes for s in r.stops for k in s.deliveries})
     out = io.StringIO()

@@ -5,18 +5,21 @@ import json
 
 import numpy as np
 import pytest
+from sqlalchemy import inspect, select
 
 from scheduling import UnservedReason, solve
 from tests.factories import DAY, make_csv_files, make_day
 from trucks.constraints import add_forbid, add_lock, add_pin
 from trucks.importer import import_day
-from trucks.models import CommitteeReport
+from trucks.models import CommitteeReport, Stock
 from trucks.services import (
     CSV_COLUMNS,
     PlanningSettings,
     build_problem,
     export,
     latest_schedule,
+    load_schedule,
+    loaded_trucks,
     schedule_document,
     schedule_ordinal,
     store_schedule,
@@ -107,6 +110,31 @@ def test_only_the_retailers_own_trucks_and_compounds(dbsession):
     assert len(built.problem.compounds) == 8
     assert all(c.id.startswith("A-") for c in built.problem.compounds)
     assert build_problem(dbsession, DAY.replace(day=21), own.retailer.id, SETTINGS).problem.compounds == ()
+
+
+def test_loaded_trucks_are_the_retailers_own_with_stock_that_day(dbsession):
+    own = make_day(dbsession)
+    make_day(dbsession, retailer_name="良友", prefix="B", n_compounds=3)
+    assert [t.code for t in loaded_trucks(dbsession, DAY, own.retailer.id)] == ["A-T1", "A-T2"]
+    for stock in dbsession.scalars(select(Stock).where(Stock.truck_id == own.trucks[0].id)):
+        dbsession.delete(stock)
+    dbsession.flush()
+    assert [t.code for t in loaded_trucks(dbsession, DAY, own.retailer.id)] == ["A-T2"]
+    assert loaded_trucks(dbsession, DAY.replace(day=21), own.retailer.id) == []
+
+
+def test_load_schedule_brings_routes_stops_and_unserved_or_none(dbsession):
+    day = make_day(dbsession)
+    day.compounds[3].window_end = 9 * 60 + 20  # unreachable: one unserved row
+    _, stored = solve_and_store(dbsession, day)
+    served = sorted(s.compound.code for r in stored.routes for s in r.stops)
+    dbsession.expire_all()
+    loaded = load_schedule(dbsession, stored.id)
+    state = inspect(loaded)
+    assert "routes" not in state.unloaded and "unserved" not in state.unloaded
+    assert "A-C04" in [u.compound.code for u in loaded.unserved]
+    assert sorted(s.compound.code for r in loaded.routes for s in r.stops) == served != []
+    assert load_schedule(dbsession, stored.id + 1000) is None
 
 
 def test_imported_travel_matrix_overrides_great_circle(dbsession):

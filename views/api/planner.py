@@ -15,10 +15,10 @@ from trucks import publishing, solving
 from trucks.importer import FILE_NAMES, ImportFailed, import_day
 from trucks.live import truck_by_code
 from trucks.models import Compound, ImportBatch, PlanConstraint, Publication, Schedule, SolveRun, SolveStatus
-from trucks.services import PlanningSettings, schedule_document
+from trucks.services import PlanningSettings, load_schedule, schedule_document
 
 from ..planner.day import PlanDay
-from ..planner.review import Review, build_review, day_categories, load_schedule
+from ..planner.review import Review, build_review, day_categories
 from ..planner.views import start_day_solve
 from ..security import Permission, scoped_retailer_id
 from .errors import ApiError, field_problem

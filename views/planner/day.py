@@ -22,7 +22,7 @@ from trucks.models import (
 )
 from trucks.live import local_from_utc
 from trucks.publishing import latest_publication
-from trucks.services import latest_schedule
+from trucks.services import latest_schedule, loaded_trucks
 
 from ..security import scoped_retailer_id
 
@@ -38,16 +38,6 @@ def latest_data_date(dbsession, retailer_id: int) -> dt.date | None:
     """The most recent date the retailer's trucks were loaded for."""
     return dbsession.scalar(
         select(func.max(Stock.date)).join(Truck, Stock.truck_id == Truck.id).where(Truck.retailer_id == retailer_id)
-    )
-
-
-def loaded_trucks(dbsession, date: dt.date, retailer_id: int) -> list[Truck]:
-    """The retailer's trucks loaded for the date: those a solve of the day uses."""
-    loaded = select(Stock.truck_id).where(Stock.date == date)
-    return list(
-        dbsession.scalars(
-            select(Truck).where(Truck.retailer_id == retailer_id, Truck.id.in_(loaded)).order_by(Truck.code)
-        )
     )
 
 

@@ -10,23 +10,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from trucks.models import (
     Category,
     Compound,
     Demand,
     Schedule,
-    ScheduleRoute,
-    ScheduleStop,
-    ScheduleUnserved,
     Stock,
     Truck,
 )
+from trucks.services import loaded_trucks
 
 from .. import svg
 from ..i18n import category_name
-from .day import loaded_trucks
 
 
 def clock(moment: dt.datetime) -> str:
@@ -103,19 +99,6 @@ class Review:
     @property
     def served(self) -> int:
         return sum(len(t.stops) for t in self.trucks)
-
-
-def load_schedule(dbsession, schedule_id: int) -> Schedule | None:
-    """The schedule with its routes, stops, trucks and compounds in a few queries."""
-    return dbsession.scalars(
-        select(Schedule)
-        .where(Schedule.id == schedule_id)
-        .options(
-            selectinload(Schedule.routes).selectinload(ScheduleRoute.truck),
-            selectinload(Schedule.routes).selectinload(ScheduleRoute.stops).selectinload(ScheduleStop.compound),
-            selectinload(Schedule.unserved).selectinload(ScheduleUnserved.compound),
-        )
-    ).first()
 
 
 def day_categories(dbsession, date: dt.date, retailer_id: int):

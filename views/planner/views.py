@@ -17,12 +17,12 @@ from trucks import publishing, services, solving
 from trucks.importer import FILE_NAMES, ImportFailed, import_day
 from trucks.live import local_today
 from trucks.models import ConstraintKind, Schedule, SolveRun, SolveStatus
-from trucks.services import PlanningSettings
+from trucks.services import PlanningSettings, load_schedule
 
 from ..i18n import category_name
 from ..security import Permission, scoped_retailer_id
 from .day import PlanDay, latest_data_date, parse_day
-from .review import build_review, day_categories, gantt_svg, load_schedule, map_svg
+from .review import build_review, day_categories, gantt_svg, map_svg
 
 SVG_TYPE = "image/svg+xml"
 

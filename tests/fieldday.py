@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 from tests.factories import Day, make_day
@@ -73,3 +74,21 @@ def publish_day(dbsession: Session, *, prefix: str = "F", date: dt.date | None =
 def republish(dbsession: Session, published: PublishedDay, plan: dict) -> PublishedDay:
     schedule = make_schedule(dbsession, published.day, plan)
     return PublishedDay(published.day, schedule, publish(dbsession, schedule, "planner"))
+
+
+def publish_twin_at_next_flush(dbsession: Session) -> None:
+    """Another planner's publication of the same day landing at the same moment: as the next
+    Publication is flushed, a row with its (date, retailer, version) is written first."""
+
+    done = []
+
+    def insert_twin(session, _flush_context, _instances) -> None:
+        pending = next((o for o in session.new if isinstance(o, Publication)), None)
+        if pending is None or done:
+            return
+        done.append(pending)
+        session.connection().execute(insert(Publication).values(
+            date=pending.date, retailer_id=pending.retailer_id, version=pending.version,
+            schedule_id=pending.schedule.id, published_by="the other planner"))
+
+    event.listen(dbsession, "before_flush", insert_twin)

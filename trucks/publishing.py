@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .models import Compound, Publication, Schedule, ScheduleRoute, ScheduleStop, Truck
@@ -18,6 +19,10 @@ from .models import Compound, Publication, Schedule, ScheduleRoute, ScheduleStop
 
 class PublishError(ValueError):
     """A publication that cannot be made as asked; the message says why."""
+
+
+class PublishedMeanwhile(PublishError):
+    """Another publication of the day took the same version number at the same moment."""
 
 
 def latest_publication(dbsession: Session, date: dt.date, retailer_id: int) -> Publication | None:
@@ -56,7 +61,8 @@ def publish(dbsession: Session, schedule: Schedule, published_by: str = "") -> P
     """Adds the next version of the schedule's (date, retailer); earlier versions stay as they are.
 
     Publishing the schedule that is already the latest version is refused: it would change
-    nothing for anyone but bump the number committees see.
+    nothing for anyone but bump the number committees see. Losing the race to another
+    publication of the day made at the same moment is refused too (``PublishedMeanwhile``).
     """
     latest = latest_publication(dbsession, schedule.date, schedule.retailer_id)
     if latest is not None and latest.schedule_id == schedule.id:
@@ -73,8 +79,14 @@ def publish(dbsession: Session, schedule: Schedule, published_by: str = "") -> P
         schedule=schedule,
         published_by=published_by,
     )
-    dbsession.add(publication)
-    dbsession.flush()  # the unique (date, retailer, version) stops a concurrent twin here
+    try:
+        # A savepoint, so that losing the race leaves the caller's transaction usable.
+        with dbsession.begin_nested():
+            dbsession.add(publication)  # the unique (date, retailer, version) stops a concurrent twin
+    except IntegrityError:
+        raise PublishedMeanwhile(
+            "another publication of this day was made at the same moment; review again"
+        ) from None
     return publication
 
 

@@ -6,6 +6,7 @@ import pytest
 from tests import fieldday
 from tests.factories import make_day
 from trucks.publishing import (
+    PublishedMeanwhile,
     PublishError,
     arrival_diff,
     get_publication,
@@ -55,6 +56,17 @@ def test_publishing_the_latest_version_again_is_refused(dbsession):
     with pytest.raises(PublishError, match="already published as version 1"):
         publish(dbsession, schedule)
     assert [p.version for p in list_publications(dbsession, day.date, day.retailer.id)] == [1]
+
+
+def test_a_twin_published_at_the_same_moment_is_refused_and_the_transaction_goes_on(dbsession):
+    day = make_day(dbsession, prefix="PUB5")
+    publish(dbsession, make_schedule(dbsession, day, {0: [(0, 480)]}))
+    newer = make_schedule(dbsession, day, {0: [(0, 500)]})
+    fieldday.publish_twin_at_next_flush(dbsession)
+    with pytest.raises(PublishedMeanwhile, match="same moment; review again"):
+        publish(dbsession, newer)
+    assert [p.version for p in list_publications(dbsession, day.date, day.retailer.id)] == [1]
+    assert publish(dbsession, newer).version == 2  # the session is still usable
 
 
 def test_diff_names_moved_added_and_dropped_compounds(dbsession):

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import DAY, make_csv_files, make_day, make_retailer, make_user
+from tests.fieldday import publish_twin_at_next_flush
 from tests.views.planner_helpers import login, polylines, solve_now, table_rows
 from trucks import services, solving
 from trucks.publishing import publish
@@ -264,6 +265,17 @@ def test_publishing_a_plan_older_than_the_preview_is_refused(testapp, dbsession,
     solve_now(dbsession, mine)  # a newer solve lands between preview and confirmation
     page = form.submit(status=303).follow()
     assert "预览之后有新的排班结果" in page.text
+    assert dbsession.scalar(select(func.count(Publication.id))) == 0
+
+
+def test_a_publication_made_at_the_same_moment_sends_the_planner_back_to_review(testapp, dbsession, mine):
+    solve_now(dbsession, mine)
+    login(testapp, "planner-yike")
+    form = testapp.get(f"/plan/{D}/publish").forms["publish-form"]
+    publish_twin_at_next_flush(dbsession)  # another planner's click lands first
+    page = form.submit(status=303).follow()
+    assert page.request.path == f"/plan/{D}/publish"
+    assert "同一时刻已有另一次发布" in page.text
     assert dbsession.scalar(select(func.count(Publication.id))) == 0
 
 

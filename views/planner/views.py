@@ -268,6 +268,9 @@ class PublishView:
             return HTTPSeeOther(self.day.url("plan_publish"))
         try:
             publication = publishing.publish(request.dbsession, candidate, request.user.username)
+        except publishing.PublishedMeanwhile:
+            _flash(request, "planner.publish.meanwhile", "error")
+            return HTTPSeeOther(self.day.url("plan_publish"))
         except publishing.PublishError:
             _flash(request, "planner.publish.already", "error")
             return HTTPSeeOther(self.day.url("plan_publish"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from functools import cache
 
 import pulp
@@ -30,17 +31,37 @@ def _silence_highs_banner() -> None:
         os.close(saved)
 
 
-def make_solver(name: str, time_limit: float, mip: bool = True) -> pulp.LpSolver:
+class _WarmHiGHS(pulp.HiGHS):
+    """HiGHS started from the variables' initial values (``setInitialValue``), which PuLP's
+    highspy interface does not pass on by itself: a time-limited MILP then never answers
+    worse than the start."""
+
+    def callSolver(self, lp):
+        import highspy
+
+        start = highspy.HighsSolution()
+        start.col_value = [float(v.varValue or 0.0) for v in lp.variables()]
+        start.value_valid = True
+        lp.solverModel.setSolution(start)
+        super().callSolver(lp)
+
+
+def make_solver(name: str, time_limit: float, mip: bool = True, warm_start: bool = False) -> pulp.LpSolver:
     """HiGHS through highspy by default; CBC (bundled with PuLP) when asked or when HiGHS is missing."""
     if name not in SOLVERS:
         raise ValueError(f"unknown lp_solver {name!r}; use one of {', '.join(SOLVERS)}")
     limit = max(0.05, float(time_limit))
     if name == "highs":
         _silence_highs_banner()
-        solver = pulp.HiGHS(msg=False, timeLimit=limit, gapRel=1e-9, mip=mip)
+        kind = _WarmHiGHS if warm_start else pulp.HiGHS
+        solver = kind(msg=False, timeLimit=limit, gapRel=1e-9, mip=mip)
         if solver.available():
             return solver
-    return pulp.PULP_CBC_CMD(msg=False, timeLimit=max(1, round(limit)), gapRel=1e-9, mip=mip)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # PuLP 3.3's bundled CBC is what we want
+        return pulp.PULP_CBC_CMD(
+            msg=False, timeLimit=max(1, round(limit)), gapRel=1e-9, mip=mip, warmStart=warm_start
+        )
 
 
 def solved(problem: pulp.LpProblem) -> bool:

@@ -68,6 +68,9 @@ class RoutePool:
                 covering.setdefault(u, []).append(x[j])
             by_type.setdefault(truck_type, []).append(x[j])
             weight.append(float(sum(prize[u] for u in members)))
+        start = {(search.types[k], frozenset(r)) for k, r in enumerate(incumbent.routes) if r}
+        for j, (key, _) in enumerate(columns):
+            x[j].setInitialValue(1 if key in start else 0)
         prob += pulp.lpSum(entry[1][0] * x[j] for j, entry in enumerate(columns))
         # When the incumbent serves everyone, so must the answer: exact partitioning is a much
         # tighter model than packing with a served-weight constraint.
@@ -84,7 +87,7 @@ class RoutePool:
         left = time_limit - (time.monotonic() - started)
         if left <= 0.05:
             return None
-        prob.solve(make_solver(lp_solver, left))
+        prob.solve(make_solver(lp_solver, left, warm_start=True))
         if not solved(prob):
             return None
         chosen = [columns[j] for j, v in enumerate(x) if (v.value() or 0.0) > 0.5]

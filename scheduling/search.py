@@ -25,6 +25,8 @@ MEAN_REMOVED = 10.0
 MAX_STRING = 10.0
 SPLIT_DEPTH = 0.01
 NEIGHBOURS = 100
+#: node count up to which the travel matrix is also kept as Python lists
+LIST_ROWS_UP_TO = 1500
 #: how many of a removed customer's neighbours are retried when they are unserved
 NEAR_UNASSIGNED = 15
 
@@ -72,6 +74,10 @@ class Search:
         self.has_loads = inst.demand.shape[1] > 0
         self.one_load = inst.demand.shape[1] == 1
         self.need = inst.demand[:, 0].tolist() if self.one_load else []
+        self.capacity_one = (inst.capacity[:, 0] + EPS).tolist() if self.one_load else []
+        #: travel rows for scalar lookups: Python lists are much faster than numpy scalars, but
+        #: cost ~32 bytes an entry, so very large days keep numpy rows
+        self.rows = inst.dist.tolist() if inst.dist.shape[0] <= LIST_ROWS_UP_TO else list(inst.dist)
         self.rng = random.Random(seed)
         n = self.n
         largest = float(inst.dist.max()) if inst.dist.size else 0.0
@@ -130,21 +136,25 @@ class Search:
         depot = self.n + k
         if length + 1 > st.pred.shape[1]:
             self._grow(st, max(2 * st.pred.shape[1], length + 2))
-        ext = [depot, *route, depot]
-        arcs = self.dist[ext[:-1], ext[1:]]
-        arc = arcs.tolist()
+        rows = self.rows
         ready, due, service = self.ready, self.due, self.service
         clock = self.shift_start[k]
         deps = [clock]
+        arc = []
         feasible = True
-        for j, i in enumerate(route):
-            clock += arc[j]
+        here = depot
+        for i in route:
+            leg = rows[here][i]
+            arc.append(leg)
+            clock += leg
             if clock < ready[i]:
                 clock = ready[i]
             elif clock > due[i] + EPS:
                 feasible = False
             clock += service[i]
             deps.append(clock)
+            here = i
+        arc.append(rows[here][depot])
         end = self.shift_end[k]
         if clock + arc[length] > end + EPS:
             feasible = False
@@ -156,14 +166,16 @@ class Search:
             if due[i] < bound:
                 bound = due[i]
             latest[p] = bound
-        st.pred[k, : length + 1] = ext[:-1]
-        st.succ[k, : length + 1] = ext[1:]
+        st.pred[k, : length + 1] = [depot, *route]
+        st.succ[k, : length + 1] = [*route, depot]
         st.dep[k, : length + 1] = deps
         st.latest[k, : length + 1] = latest
         st.latest[k, length + 1 :] = -INF
-        st.base[k, : length + 1] = arcs
+        st.base[k, : length + 1] = arc
         st.rcost[k] = sum(arc)
-        if self.has_loads:
+        if self.one_load:
+            st.room[k, 0] = self.capacity_one[k] - sum(map(self.need.__getitem__, route))
+        elif self.has_loads:
             st.room[k] = self.inst.capacity[k] + EPS - (self.inst.demand[route].sum(axis=0) if route else 0.0)
         st.route_of[route] = k
         st.touched.add(k)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from .fairshare import Block, share, to_units
 from .instance import Prepared, prepare
+from .lp import check_solver_name
 from .pool import RoutePool
 from .problem import Problem, Truck
 from .result import Result, Route, Unserved, UnservedReason, Visit
@@ -67,6 +68,7 @@ def solve(
     stop: Callable[..., bool] | None = None,
 ) -> Result:
     """The day's routes and deliveries; see the package docstring for the objective."""
+    check_solver_name(lp_solver)
     started = time.monotonic()
     deadline = started + max(0.1, time_limit)
     report = _Reporter(progress)

@@ -31,6 +31,11 @@ def _silence_highs_banner() -> None:
         os.close(saved)
 
 
+def check_solver_name(name: str) -> None:
+    if name not in SOLVERS:
+        raise ValueError(f"unknown lp_solver {name!r}; use one of {', '.join(SOLVERS)}")
+
+
 class _WarmHiGHS(pulp.HiGHS):
     """HiGHS started from the variables' initial values (``setInitialValue``), which PuLP's
     highspy interface does not pass on by itself: a time-limited MILP then never answers
@@ -48,8 +53,7 @@ class _WarmHiGHS(pulp.HiGHS):
 
 def make_solver(name: str, time_limit: float, mip: bool = True, warm_start: bool = False) -> pulp.LpSolver:
     """HiGHS through highspy by default; CBC (bundled with PuLP) when asked or when HiGHS is missing."""
-    if name not in SOLVERS:
-        raise ValueError(f"unknown lp_solver {name!r}; use one of {', '.join(SOLVERS)}")
+    check_solver_name(name)
     limit = max(0.05, float(time_limit))
     if name == "highs":
         _silence_highs_banner()

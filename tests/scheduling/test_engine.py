@@ -130,7 +130,7 @@ def test_cbc_fallback_solves_too():
 
 def test_unknown_lp_solver_is_refused():
     with pytest.raises(ValueError, match="unknown lp_solver"):
-        solve(day(SQUARE, stock={"veg": 20}), time_limit=1.0, lp_solver="gurobi")
+        solve(day(SQUARE), time_limit=1.0, lp_solver="gurobi")
 
 
 def test_check_lists_every_violation():

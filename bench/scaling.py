@@ -1,6 +1,7 @@
 """Scaling: generated lockdown days of growing size, solve time and peak memory.
 
     python -m bench.scaling [--sizes 12,35,100] [--time-limit S] [--seed 0] [--split auto|always]
+                            [--piece-size N]
 
 Each day is solved in a child process so that its peak memory is its own: the table shows the
 solving process's peak RSS and the peak RSS of its whole process tree (the pieces of a split day
@@ -18,6 +19,7 @@ from collections import Counter
 import psutil
 
 from bench.days import COMPOUNDS_PER_TRUCK, lockdown_day
+from scheduling.decompose import PIECE_SIZE
 
 #: issue 3's targets: seconds allowed for days of about this many compounds
 TARGET_SECONDS = ((400, 20.0), (1200, 60.0), (None, 300.0))
@@ -32,15 +34,17 @@ def target_seconds(compounds: int) -> float:
     raise AssertionError("the last target has no bound")
 
 
-def _solve_day(trucks: int, seed: int, time_limit: float, split: str, answer) -> None:
+def _solve_day(trucks: int, seed: int, time_limit: float, split: str, piece_size: int, answer) -> None:
     """Runs in the child: build the day, solve it, send back the figures."""
     from scheduling import solve
     from scheduling.decompose import solve_large
 
     problem = lockdown_day(trucks, seed=seed)
-    solver = solve_large if split == "always" else solve
     started = time.monotonic()
-    result = solver(problem, time_limit=time_limit, seed=seed)
+    if split == "always":
+        result = solve_large(problem, time_limit=time_limit, seed=seed, piece_size=piece_size)
+    else:
+        result = solve(problem, time_limit=time_limit, seed=seed)
     seconds = time.monotonic() - started
     own_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -57,11 +61,11 @@ def _solve_day(trucks: int, seed: int, time_limit: float, split: str, answer) ->
     answer.close()
 
 
-def measure(trucks: int, seed: int, time_limit: float, split: str) -> dict:
+def measure(trucks: int, seed: int, time_limit: float, split: str, piece_size: int = PIECE_SIZE) -> dict:
     """Solve one generated day in a child process, sampling its process tree's memory."""
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_solve_day, args=(trucks, seed, time_limit, split, send))
+    child = context.Process(target=_solve_day, args=(trucks, seed, time_limit, split, piece_size, send))
     child.start()
     send.close()
     watched = psutil.Process(child.pid)
@@ -90,10 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--split", choices=("auto", "always"), default="auto",
                         help="auto: scheduling.solve as the app calls it; always: scheduling.decompose.solve_large")
+    parser.add_argument("--piece-size", type=int, default=PIECE_SIZE,
+                        help=f"compounds per piece with --split always (default {PIECE_SIZE})")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     cores = psutil.cpu_count()
-    print(f"# scaling: generated lockdown days, seed {args.seed}, split {args.split}, {cores} cores")
+    pieces = f", pieces of {args.piece_size}" if args.split == "always" else ""
+    print(f"# scaling: generated lockdown days, seed {args.seed}, split {args.split}{pieces}, {cores} cores")
     header = (f"{'trucks':>6} {'compounds':>9} {'limit s':>7} {'target s':>8} {'seconds':>8} {'served':>6} "
               f"{'unserved':>8} {'routes':>6} {'travel h':>8} {'solver MiB':>10} {'tree MiB':>8}  unserved reasons")
     print(header)
@@ -102,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         compounds = trucks * COMPOUNDS_PER_TRUCK
         target = target_seconds(compounds)
         limit = args.time_limit if args.time_limit is not None else target
-        f = measure(trucks, args.seed, limit, args.split)
+        f = measure(trucks, args.seed, limit, args.split, args.piece_size)
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(f["unserved"].items())) or "-"
         peak_solver = max(f["own_mib"], f["children_mib"])
         print(f"{trucks:>6} {f['compounds']:>9} {limit:>7.0f} {target:>8.0f} {f['seconds']:>8.1f} "

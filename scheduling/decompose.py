@@ -78,7 +78,8 @@ def solve_large(
     remaining = time_limit - (time.monotonic() - started)
     if len(pieces) > 1 and remaining >= MIN_SEAM_SECONDS and not (stop and stop()):
         report(PIECE_SHARE, "improving across the seams")
-        merged = improve_seams(problem, merged, remaining, seed, lp_solver, piece_size, stop, round_limit=piece_limit)
+        merged = improve_seams(problem, merged, remaining, seed, lp_solver, piece_size, stop,
+                               round_limit=piece_limit, progress=report)
     merged = replace(merged, seconds=time.monotonic() - started)
     merged.check(problem)
     report(1.0, "done")
@@ -298,6 +299,7 @@ def improve_seams(
     piece_size: int = PIECE_SIZE,
     stop: Callable[[], bool] | None = None,
     round_limit: float | None = None,
+    progress: Progress | None = None,
 ) -> Result:
     """Offer the compounds a piece left unserved to the trucks passing nearest, while time lasts.
 
@@ -319,6 +321,9 @@ def improve_seams(
         if seam is None:
             return result
         rounds += 1
+        if progress is not None:
+            done = 1.0 - remaining / time_limit
+            progress(PIECE_SHARE + (1.0 - PIECE_SHARE) * done, f"seams: {len(waiting)} compounds to place")
         limit = remaining if round_limit is None else min(remaining, max(MIN_SEAM_SECONDS, round_limit))
         answer = solve(seam, time_limit=limit, seed=seed + 1000 + rounds, lp_solver=lp_solver)
         tried |= set(seam.truck_ids)

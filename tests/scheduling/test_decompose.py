@@ -87,3 +87,14 @@ def test_seams_give_a_compound_left_over_by_one_piece_to_another_pieces_truck():
     assert_feasible(problem, improved)
     assert not improved.unserved
     assert len(ids_by_truck(improved)["east"]) >= 2
+
+
+def test_progress_rises_from_the_pieces_through_the_seams_to_done():
+    problem = two_towns(8, 8)
+    reports = []
+    result = solve_large(problem, time_limit=4.0, piece_size=8, processes=2,
+                         progress=lambda fraction, message: reports.append((fraction, message)))
+    assert_feasible(problem, result)
+    fractions = [fraction for fraction, _ in reports]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert reports[0][1] == "2 pieces on 2 processes"

@@ -1,4 +1,4 @@
-"""What the field sees of a published day: a compound's arrival window, a driver's stop list,
+"""What the field sees of a published day: a compound's service window, a driver's stop list,
 and the estimates the driver's reports (arrived, departed, delayed) move.
 
 Published rows never change; a driver's reports are ``StopEvent`` rows and every estimate is
@@ -64,10 +64,12 @@ def local_today() -> dt.date:
     return local_now().date()
 
 
-def arrival_window(arrival: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """The 15-minute slot an arrival falls in: 10:37 -> (10:30, 10:45)."""
-    start = arrival.replace(minute=arrival.minute - arrival.minute % WINDOW_MINUTES, second=0, microsecond=0)
-    return start, start + dt.timedelta(minutes=WINDOW_MINUTES)
+def service_window(start: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The 15-minute slot a service start falls in (10:37 -> (10:30, 10:45)): what a committee
+    is told. The start, not the arrival, because a truck that arrives before the compound's
+    window opens waits, and residents come down when it starts serving."""
+    slot = start.replace(minute=start.minute - start.minute % WINDOW_MINUTES, second=0, microsecond=0)
+    return slot, slot + dt.timedelta(minutes=WINDOW_MINUTES)
 
 
 def _minutes(delta: dt.timedelta) -> int:
@@ -130,11 +132,12 @@ class Estimate:
 
     @property
     def window(self) -> tuple[dt.datetime, dt.datetime]:
-        return arrival_window(self.arrival)
+        return service_window(self.start)
 
     @property
     def stay_minutes(self) -> int:
-        return _minutes(self.departure - self.arrival)
+        """The selling time: from the service start to the departure."""
+        return _minutes(self.departure - self.start)
 
     def as_json(self) -> dict:
         start, end = self.window
@@ -188,6 +191,7 @@ class CompoundDay:
     retailer: str = ""
     plate: str = ""
     arrival: dt.datetime | None = None
+    start: dt.datetime | None = None  # service start: later than the arrival when the truck waits
     departure: dt.datetime | None = None
     goods: tuple[Goods, ...] = ()
     change: TimeChange | None = None
@@ -202,11 +206,12 @@ class CompoundDay:
 
     @property
     def window(self) -> tuple[dt.datetime, dt.datetime] | None:
-        return None if self.arrival is None else arrival_window(self.arrival)
+        return None if self.start is None else service_window(self.start)
 
     @property
     def stay_minutes(self) -> int | None:
-        return None if self.arrival is None else _minutes(self.departure - self.arrival)
+        """The selling time: from the service start to the departure."""
+        return None if self.start is None else _minutes(self.departure - self.start)
 
     def as_json(self) -> dict:
         window = self.window
@@ -461,11 +466,11 @@ def compound_day(dbsession: Session, compound: Compound, date: dt.date) -> Compo
     change = None
     if index + 1 < len(history):
         previous_stop, previous_publication = history[index + 1]
-        if arrival_window(previous_stop.arrival) != arrival_window(stop.arrival):
+        if service_window(previous_stop.start) != service_window(stop.start):
             change = TimeChange(
                 previous_version=previous_publication.version,
-                previous_window=arrival_window(previous_stop.arrival),
-                moved_minutes=_minutes(stop.arrival - previous_stop.arrival),
+                previous_window=service_window(previous_stop.start),
+                moved_minutes=_minutes(stop.start - previous_stop.start),
             )
     route = stop.route
     return CompoundDay(
@@ -475,6 +480,7 @@ def compound_day(dbsession: Session, compound: Compound, date: dt.date) -> Compo
         retailer=publication.retailer.name,
         plate=route.truck.plate,
         arrival=stop.arrival,
+        start=stop.start,
         departure=stop.departure,
         goods=_goods(dbsession, stop.deliveries),
         change=change,

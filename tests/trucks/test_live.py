@@ -11,7 +11,7 @@ from trucks.live import (
     FieldInputError,
     PublishedTimes,
     Reports,
-    arrival_window,
+    service_window,
     compound_day,
     driver_route,
     estimate_route,
@@ -31,7 +31,7 @@ D = dt.date(2022, 4, 20)
      ("23:50", ("23:45", "00:00"))],
 )
 def test_arrival_window_is_the_quarter_hour_it_falls_in(clock, window):
-    start, end = arrival_window(at(D, clock) + dt.timedelta(seconds=42))
+    start, end = service_window(at(D, clock) + dt.timedelta(seconds=42))
     assert (start.strftime("%H:%M"), end.strftime("%H:%M")) == window
 
 
@@ -59,6 +59,8 @@ def test_a_delay_shifts_later_stops_until_the_plan_had_waiting():
     # leg 10 minutes: arrives 11:40 instead of 11:10, but service still starts at the 12:00 window
     assert (third.arrival, third.start, third.departure) == (at(D, "11:40"), at(D, "12:00"), at(D, "12:15"))
     assert third.updated  # the arrival moved even though the service did not
+    assert third.window == (at(D, "12:00"), at(D, "12:15")) and third.stay_minutes == 15  # from the start
+    assert second.window == (at(D, "11:00"), at(D, "11:15")) and second.stay_minutes == 20
 
 
 def test_reported_times_replace_estimates_and_an_early_finish_never_pulls_later_stops_forward():
@@ -87,6 +89,21 @@ def test_compound_day_shows_the_published_stop_without_anything_private(dbsessio
     assert facts.change is None and not facts.estimate.updated
     assert compound.contact not in str(facts.as_json())
     assert compound_day(dbsession, compound, published.day.date + dt.timedelta(days=1)).published is False
+
+
+def test_a_truck_that_waits_shows_the_window_of_its_service_start_and_sells_until_it_leaves(dbsession):
+    published = publish_day(dbsession, prefix="LVW")
+    date = published.day.date
+    facts = compound_day(dbsession, published.day.compounds[5], date)  # arrives 12:10, starts 13:00
+    assert (facts.arrival, facts.start) == (at(date, "12:10"), at(date, "13:00"))
+    assert facts.window == (at(date, "13:00"), at(date, "13:15")) and facts.stay_minutes == 15
+    document = facts.as_json()
+    assert document["window"] == [f"{date}T13:00", f"{date}T13:15"] and document["arrival"] == f"{date}T12:10"
+    assert document["stay_minutes"] == 15
+    later = {0: FIRST_PLAN[0][:2] + [(5, "12:40", "13:00", "13:15")], 1: FIRST_PLAN[1]}
+    republish(dbsession, published, later)  # arrives later, still serves at 13:00
+    again = compound_day(dbsession, published.day.compounds[5], date)
+    assert again.version == 2 and again.window == facts.window and again.change is None
 
 
 def test_a_newer_version_that_moved_the_window_is_reported_with_the_old_window(dbsession):

@@ -20,20 +20,35 @@ def page_url(compound, suffix: str = "") -> str:
 
 def test_page_shows_the_window_rounded_to_15_minutes_the_stay_and_the_goods(testapp, dbsession):
     published = publish_day(dbsession, prefix="CM1")
-    compound = published.day.compounds[0]  # arrives 10:37, leaves 11:02
-    page = testapp.get(page_url(compound)).text
-    assert "10:30–10:45" in page
-    assert "停留约 25 分钟（至 11:02 离开）" in page
+    compound = published.day.compounds[0]  # served on arrival 10:37, leaves 11:02
+    response = testapp.get(page_url(compound))
+    page = response.text
+    assert " ".join(response.html.select_one(".window").stripped_strings) == "保供车预计开始供应 10:30–10:45"
+    assert "供应约 25 分钟（至 11:02 离开）" in page
     assert "蔬菜" in page and "奶制品" in page and "禽蛋" not in page  # no eggs on this stop
     assert published.day.trucks[0].plate in page and published.day.retailer.name in page
     assert "今天" in page and "明天" in page and "这一天的到达时间尚未发布" in page  # tomorrow: nothing yet
+
+
+def test_a_truck_that_waits_for_the_window_shows_the_service_start_on_page_notice_and_api(testapp, dbsession):
+    published = publish_day(dbsession, prefix="CMW")
+    compound = published.day.compounds[5]  # arrives 12:10, waits for the 13:00 window, leaves 13:15
+    for suffix in ("", "/notice"):
+        page = testapp.get(page_url(compound, suffix))
+        assert " ".join(page.html.select_one(".window").stripped_strings) == "保供车预计开始供应 13:00–13:15"
+        assert "供应约 15 分钟（至 13:15 离开）" in page.text
+        assert "12:00–12:15" not in page.text
+    today = testapp.get(f"/api/compounds/{compound.access_token}").json["days"][0]
+    date = published.day.date.isoformat()
+    assert today["window"] == [f"{date}T13:00", f"{date}T13:15"]
+    assert (today["arrival"], today["departure"], today["stay_minutes"]) == (f"{date}T12:10", f"{date}T13:15", 15)
 
 
 def test_page_is_in_english_on_request(testapp, dbsession):
     compound = publish_day(dbsession, prefix="CM2").day.compounds[0]
     testapp.set_cookie("lang", "en")
     page = testapp.get(page_url(compound)).text
-    assert "The food truck arrives" in page and "Vegetables" in page and "10:30–10:45" in page
+    assert "The food truck starts serving" in page and "Vegetables" in page and "10:30–10:45" in page
 
 
 def test_page_shows_nothing_private_and_no_other_compound(testapp, dbsession):
@@ -115,7 +130,7 @@ def test_a_second_publication_that_moved_the_time_shows_a_notice(testapp, dbsess
     assert "时间已调整" not in testapp.get(page_url(compound)).text
     republish(dbsession, published, {0: [(0, "11:05", "11:05", "11:30")] + FIRST_PLAN[0][1:], 1: FIRST_PLAN[1]})
     page = testapp.get(page_url(compound)).text
-    assert "时间已调整：第 2 版排班把到达时间从 10:30–10:45 改为 11:00–11:15。" in page
+    assert "时间已调整：第 2 版排班把供应时间从 10:30–10:45 改为 11:00–11:15。" in page
     assert "10:30–10:45" not in page.replace("从 10:30–10:45", "")  # the old window only in the notice
 
 

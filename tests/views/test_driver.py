@@ -110,7 +110,7 @@ def test_delay_and_arrivals_are_recorded_and_shift_later_stops_and_the_committee
     assert "现预计 12:40 到达 · 13:15 离开" in stop_card(page, third).get_text(" ", strip=True)
 
     committee = testapp.get(f"/c/{second.compound.access_token}").text
-    assert "最新：" in committee and "现预计 11:45–12:00 到达" in committee
+    assert "最新：" in committee and "现预计 11:45–12:00 开始供应" in committee
     assert "11:15–11:30" in committee  # the published window stays readable
 
     arrived = next(f for f in page.forms.values() if f.action.endswith(f"/stops/{first.id}") and "at" in f.fields)

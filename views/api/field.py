@@ -40,15 +40,17 @@ def _field_error(error: FieldInputError) -> ApiError:
 
 @api_view(
     "api_compound",
-    summary="A compound's published arrival windows for today and tomorrow",
+    summary="A compound's published service windows for today and tomorrow",
     tag="committee",
     query=(QueryParam("date", "the first day shown, YYYY-MM-DD (default today)", {"type": "string", "format": "date"}),),
     responses={200: Reply("the compound and its days", "Compound")},
 )
 def compound(request):
     """Public: the link's token is the key, and a wrong token is 404. Each day has the current
-    version's 15-minute window, how long the truck stays, retailer and plate, the goods, a notice
-    when a newer version moved the time, and the driver's updated estimate."""
+    version's 15-minute window of the service start (later than ``arrival`` when the truck waits
+    for the compound's window to open), the minutes it sells (start to departure), retailer and
+    plate, the goods, a notice when a newer version moved the time, and the driver's updated
+    estimate."""
     found = compound_for_token(request)
     first = first_shown_day(request)
     return {

@@ -1,4 +1,4 @@
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 requires = [
     "pyramid==2.1",
@@ -32,7 +32,8 @@ setup(
     version="0.1.0",
     description="Food truck schedules for sealed residential compounds (集订分送)",
     python_requires=">=3.11",
-    packages=find_packages(exclude=["tests", "tests.*", "bench"]),
+    # namespace discovery: the template, static, locale and alembic folders are packages of data
+    packages=find_namespace_packages(include=["scheduling*", "trucks*", "views*"], exclude=["*.__pycache__"]),
     include_package_data=True,
     zip_safe=False,
     install_requires=requires,

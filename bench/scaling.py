@@ -36,7 +36,7 @@ def target_seconds(compounds: int) -> float:
 
 def _solve_day(trucks: int, seed: int, time_limit: float, split: str, piece_size: int, answer) -> None:
     """Runs in the child: build the day, solve it, send back the figures."""
-    from scheduling import solve
+    from scheduling import solve_day
     from scheduling.decompose import solve_large
 
     problem = lockdown_day(trucks, seed=seed)
@@ -44,7 +44,7 @@ def _solve_day(trucks: int, seed: int, time_limit: float, split: str, piece_size
     if split == "always":
         result = solve_large(problem, time_limit=time_limit, seed=seed, piece_size=piece_size)
     else:
-        result = solve(problem, time_limit=time_limit, seed=seed)
+        result = solve_day(problem, time_limit=time_limit, seed=seed)
     seconds = time.monotonic() - started
     own_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds per day (default: issue 3's target for the day's size)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--split", choices=("auto", "always"), default="auto",
-                        help="auto: scheduling.solve as the app calls it; always: scheduling.decompose.solve_large")
+                        help="auto: scheduling.solve_day as the app calls it; always: scheduling.decompose.solve_large")
     parser.add_argument("--piece-size", type=int, default=PIECE_SIZE,
                         help=f"compounds per piece with --split always (default {PIECE_SIZE})")
     args = parser.parse_args(argv)

@@ -1,8 +1,10 @@
 """The scheduling engine: plain dataclasses in, a validated result out.
 
 It imports neither Pyramid nor SQLAlchemy. ``solve(problem)`` serves as many compounds as it
-can (weighted by priority), then minimises total travel, then shares scarce stock fairly.
+can (weighted by priority), then minimises total travel, then shares scarce stock fairly;
+``solve_day(problem)`` does the same for a day of any size, in parallel pieces when it is large.
 """
+from .decompose import solve_day
 from .engine import solve
 from .problem import Compound, Problem, Truck
 from .result import InvalidResult, Result, Route, Unserved, UnservedReason, Visit
@@ -21,5 +23,6 @@ __all__ = [
     "Visit",
     "read_solomon",
     "solve",
+    "solve_day",
     "to_problem",
 ]

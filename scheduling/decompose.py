@@ -22,12 +22,17 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .engine import solve
 from .problem import Compound, Problem, Truck
 from .result import Result, Route, Unserved, UnservedReason
 
 #: compounds per piece: the engine converges fastest on pieces this small (bench/README.md:
 #: 1,050 compounds in 60 s served 948 with pieces of 800, 969 with 250 and 979 with 150)
 PIECE_SIZE = 150
+#: above this many compounds a day is solved in pieces: on generated days one search served as
+#: many as pieces did at 360 compounds (329 vs 327 and 336 vs 342 in 20 s, seeds 0 and 1) but far
+#: fewer at 1,050 (850 vs 982 in 60 s); bench/README.md
+SPLIT_ABOVE = 400
 #: share of the time limit the pieces get; the rest is for the seams
 PIECE_SHARE = 0.8
 #: a seam search shorter than this is not worth starting
@@ -52,6 +57,23 @@ def _reduce_mapping_proxy(proxy: MappingProxyType) -> tuple:
 
 # Problems and results hold read-only mappings; pieces cross process boundaries by pickling.
 copyreg.pickle(MappingProxyType, _reduce_mapping_proxy)
+
+
+def solve_day(
+    problem: Problem,
+    *,
+    time_limit: float = 20.0,
+    seed: int = 0,
+    progress: Progress | None = None,
+    lp_solver: str = "highs",
+    stop: Callable[[], bool] | None = None,
+) -> Result:
+    """The app's entry point: one search for a day of up to ``SPLIT_ABOVE`` compounds, pieces
+    solved in parallel for a larger one."""
+    if len(problem.compounds) <= SPLIT_ABOVE:
+        return solve(problem, time_limit=time_limit, seed=seed, progress=progress, lp_solver=lp_solver, stop=stop)
+    return solve_large(problem, time_limit=time_limit, seed=seed, progress=progress, lp_solver=lp_solver, stop=stop,
+                       piece_size=PIECE_SIZE)
 
 
 def solve_large(
@@ -95,8 +117,6 @@ def _remember_stop(event) -> None:
 
 
 def _solve_piece(piece: Problem, time_limit: float, seed: int, lp_solver: str) -> Result:
-    from . import solve  # the package imports this module, so not at import time
-
     stop = _piece_stop.is_set if _piece_stop is not None else None
     return solve(piece, time_limit=time_limit, seed=seed, lp_solver=lp_solver, stop=stop)
 
@@ -117,8 +137,6 @@ def _solve_pieces(
     A stop request reaches the pieces through an event, and each returns its best so far.
     """
     if len(pieces) == 1:
-        from . import solve
-
         return [solve(pieces[0], time_limit=piece_limit, seed=seed, progress=report, lp_solver=lp_solver, stop=stop)]
     # spawn, not fork: the web app calls this from a thread, and forking a threaded process is unsafe
     context = multiprocessing.get_context("spawn")
@@ -307,7 +325,6 @@ def improve_seams(
     one small problem (for at most ``round_limit`` seconds), and keeps the answer only if it serves
     more weight or drives less.
     """
-    from . import solve
 
     started = time.monotonic()
     tried: set[str] = set()

@@ -17,7 +17,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduling import solve
+from scheduling import solve_day
 
 from .models import Demand, Retailer, SolveRun, SolveStatus, Stock, Truck, utcnow
 from .services import PlanningSettings, build_problem, store_schedule
@@ -122,7 +122,7 @@ def execute_solve_run(
             date, retailer_id = run.date, run.retailer_id
         with session_factory() as session:
             day = build_problem(session, date, retailer_id, planning)
-        result = solve(
+        result = solve_day(
             day.problem,
             time_limit=planning.time_limit,
             seed=planning.seed,

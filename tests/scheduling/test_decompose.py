@@ -98,3 +98,18 @@ def test_progress_rises_from_the_pieces_through_the_seams_to_done():
     fractions = [fraction for fraction, _ in reports]
     assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
     assert reports[0][1] == "2 pieces on 2 processes"
+
+
+def test_solve_day_searches_a_small_day_once_and_splits_a_large_one(monkeypatch):
+    from scheduling import decompose, solve_day
+
+    problem = two_towns(8, 8)
+    whole = solve_day(problem, time_limit=2.0, seed=3)
+    assert whole.routes == solve(problem, time_limit=2.0, seed=3).routes  # one search, same seed, same day
+    monkeypatch.setattr(decompose, "SPLIT_ABOVE", 10)
+    monkeypatch.setattr(decompose, "PIECE_SIZE", 8)
+    reports = []
+    pieces = solve_day(problem, time_limit=4.0, seed=3, progress=lambda fraction, message: reports.append(message))
+    assert_feasible(problem, pieces)
+    assert not pieces.unserved
+    assert reports[0] == "2 pieces on 2 processes"

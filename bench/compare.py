@@ -43,16 +43,21 @@ def main(argv: list[str] | None = None) -> int:
             wrong = violations(instance, routes)
             if wrong:
                 infeasible[solver].append(f"{name}: {wrong[0]}")
-            gaps[solver].append(gap(found, best_distance))
-            mark = "*" if wrong else " "
-            cells.append(f"{found:>9.1f} / {len(routes):>3} / {gaps[solver][-1]:>6.2f}{mark}")
+            else:
+                gaps[solver].append(gap(found, best_distance))
+            if not routes:
+                cells.append("no solution*")
+            else:
+                mark = "*" if wrong else " "
+                cells.append(f"{found:>9.1f} / {len(routes):>3} / {gap(found, best_distance):>6.2f}{mark}")
         print(f"{name:<9} {best_distance:>8.1f}/{best_vehicles:>3}" + "".join(f" {c:>{COLUMN}}" for c in cells),
               flush=True)
     print("-" * len(header))
     for solver in ALL_SOLVERS:
-        print(f"{solver:<9} mean gap {statistics.fmean(gaps[solver]):6.2f} %, worst {max(gaps[solver]):6.2f} %, "
-              f"mean {statistics.fmean(seconds[solver]):5.1f} s, feasible {len(names) - len(infeasible[solver])}"
-              f"/{len(names)}")
+        quality = (f"mean gap {statistics.fmean(gaps[solver]):6.2f} %, worst {max(gaps[solver]):6.2f} %"
+                   if gaps[solver] else "no feasible answer")
+        print(f"{solver:<9} {quality} (feasible answers only), mean {statistics.fmean(seconds[solver]):5.1f} s, "
+              f"feasible {len(names) - len(infeasible[solver])}/{len(names)}")
         for note in infeasible[solver]:
             print(f"    infeasible {note}")
     return 0

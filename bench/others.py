@@ -13,7 +13,10 @@ from bench.vrptw import Vrptw
 
 
 def ortools_routes(instance: Vrptw, time_limit: float, seed: int = 0) -> list[list[int]]:
-    """OR-Tools routing: path-cheapest-arc start, guided local search until the time limit.
+    """OR-Tools routing: parallel-cheapest-insertion start, guided local search until the time limit.
+
+    The insertion start copes with tight windows, where path-cheapest-arc found no first solution
+    at all (r101 in 60 s, 2026-11-30).
 
     OR-Tools' routing search takes no seed; ``seed`` is accepted so every solver is called alike.
     """
@@ -39,7 +42,7 @@ def ortools_routes(instance: Vrptw, time_limit: float, seed: int = 0) -> list[li
     routing.AddDimensionWithVehicleCapacity(load, 0, [instance.capacity] * instance.vehicles, True, "Load")
 
     parameters = pywrapcp.DefaultRoutingSearchParameters()
-    parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+    parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
     parameters.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     parameters.time_limit.FromMilliseconds(int(time_limit * 1000))
     solution = routing.SolveWithParameters(parameters)

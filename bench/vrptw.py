@@ -118,10 +118,12 @@ def distance(instance: Vrptw, routes: list[list[int]]) -> float:
 
 def violations(instance: Vrptw, routes: list[list[int]]) -> list[str]:
     """Everything wrong with the routes: customers missed or repeated, loads, windows, fleet."""
-    problems = []
     visited = [c for route in routes for c in route]
-    counts = np.bincount(np.asarray(visited, dtype=int), minlength=instance.customers + 1) if visited else None
-    if counts is None or len(counts) > instance.customers + 1 or counts[0]:
+    if not visited:
+        return ["no solution found"]
+    problems = []
+    counts = np.bincount(np.asarray(visited, dtype=int), minlength=instance.customers + 1)
+    if len(counts) > instance.customers + 1 or counts[0]:
         problems.append("a route visits a node that is not a customer")
     else:
         missed = np.flatnonzero(counts[1:] == 0) + 1

@@ -44,6 +44,7 @@ def test_a_feasible_answer_has_no_violations():
         ([[2, 1], [3]], "customer 1 served at 6.2 after its due date"),
         ([[1], [2], [3]], "3 routes for 2 vehicles"),
         ([[1, 2], [3, 0]], "not a customer"),
+        ([], "no solution found"),
     ],
 )
 def test_each_kind_of_mistake_is_named(routes, complaint):

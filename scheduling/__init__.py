@@ -1,7 +1,9 @@
 """The scheduling engine: plain dataclasses in, a validated result out.
 
 It imports neither Pyramid nor SQLAlchemy. ``solve(problem)`` serves as many compounds as it
-can (weighted by priority), then minimises total travel, then shares scarce stock fairly;
+can (weighted by priority), then balances hand-outs of what each truck carries against total
+travel (stock left on a truck while others' compounds go short is worth a detour), then shares
+scarce stock fairly on each truck;
 ``solve_day(problem)`` does the same for a day of any size, in parallel pieces when it is large.
 """
 from .decompose import solve_day

@@ -94,6 +94,9 @@ class Instance:
     service: np.ndarray
     demand: np.ndarray  # (n, C) only used when loads limit routes
     capacity: np.ndarray  # (m, C)
+    goods_demand: np.ndarray  # (n, G) when loads do not limit routes: what each customer asks for
+    goods_stock: np.ndarray  # (m, G) what each truck carries of it
+    goods_value: np.ndarray  # (G,) travel minutes one delivered unit is worth (see goods_values)
     prize: np.ndarray  # (n,) priority weight of serving each customer
     allowed: np.ndarray  # (n, m) bool: truck may serve and reach the customer
     shift_start: np.ndarray  # (m,)
@@ -156,6 +159,28 @@ def prepare(problem: Problem) -> Prepared:
     return Prepared(compile_instance(problem, customers, free_trucks), locked, unserved)
 
 
+#: a category's whole demand delivered is worth this many times a rough day's travel: stock left
+#: on one truck while another truck's compounds go short is worth a detour
+GOODS_WEIGHT = 10.0
+
+
+def goods_values(between: np.ndarray, demand: np.ndarray, stock: np.ndarray) -> np.ndarray:
+    """Travel minutes one delivered unit of each category is worth in the search's objective.
+
+    Food on the truck helps nobody: routes should match what each truck carries. A rough day's
+    travel is the sum of each customer's shortest leg to another; a category's whole demand is
+    worth ``GOODS_WEIGHT`` of it, so the value never depends on the unit a retailer counts in.
+    Categories no truck can run short of are worth nothing: they cannot change the answer.
+    """
+    if demand.shape[1] == 0 or len(between) < 2:
+        return np.zeros(demand.shape[1])
+    legs = between + between.T + np.diag(np.full(len(between), np.inf))
+    day = float(legs.min(axis=1).sum()) / 2.0
+    total = demand.sum(axis=0)
+    scarce = (stock < total).any(axis=0) & (total > 0)
+    return np.where(scarce, GOODS_WEIGHT * day / np.maximum(total, 1.0), 0.0)
+
+
 def compile_instance(problem: Problem, customers: list[Compound], trucks: list[Truck]) -> Instance:
     n, m = len(customers), len(trucks)
     locations = [c.location for c in customers] + [t.depot for t in trucks]
@@ -173,6 +198,11 @@ def compile_instance(problem: Problem, customers: list[Compound], trucks: list[T
                 and can_supply(truck, compound, problem.load_limits_routes)
                 and single_stop_fits(problem, truck, compound)
             )
+    goods = [] if problem.load_limits_routes else sorted({k for c in customers for k in wanted(c)})
+    goods_demand = np.array([[c.demand.get(k, 0) for k in goods] for c in customers], dtype=np.float64)
+    goods_demand = goods_demand.reshape(n, len(goods))
+    goods_stock = np.array([[t.stock.get(k, 0) for k in goods] for t in trucks], dtype=np.float64)
+    goods_stock = goods_stock.reshape(m, len(goods))
     signature: dict[tuple, int] = {}
     types = []
     for k, truck in enumerate(trucks):
@@ -182,6 +212,7 @@ def compile_instance(problem: Problem, customers: list[Compound], trucks: list[T
             truck.shift_end,
             truck.max_stops,
             tuple(capacity[k]),
+            tuple(goods_stock[k]),
             allowed[:, k].tobytes(),
         )
         types.append(signature.setdefault(key, len(signature)))
@@ -196,6 +227,9 @@ def compile_instance(problem: Problem, customers: list[Compound], trucks: list[T
         service=np.array([c.service for c in customers], dtype=np.float64),
         demand=demand,
         capacity=capacity,
+        goods_demand=goods_demand,
+        goods_stock=goods_stock,
+        goods_value=goods_values(dist[:n, :n], goods_demand, goods_stock),
         prize=np.array([max(1, c.priority) for c in customers], dtype=np.float64),
         allowed=allowed,
         shift_start=np.array([t.shift_start for t in trucks], dtype=np.float64),

@@ -3,7 +3,7 @@
 Every distinct good route the search meets is kept (per truck type and set of customers, the
 cheapest order). A set-packing MILP in PuLP then picks, per truck type at most as many routes
 as there are trucks, customers at most once, serving at least the incumbent's priority weight
-at the least travel (Subramanian, Uchoa and Ochi (2013), "A hybrid algorithm for a class of
+at the least travel less the goods each route's truck can hand out (Search.cost) (Subramanian, Uchoa and Ochi (2013), "A hybrid algorithm for a class of
 vehicle routing problems": ILS with a set-partitioning phase).
 """
 from __future__ import annotations
@@ -62,8 +62,11 @@ class RoutePool:
         x = [prob.add_variable(f"x{j}", 0, 1, cat=pulp.LpBinary) for j in range(len(columns))]
         covering: dict[int, list[pulp.LpVariable]] = {}
         by_type: dict[int, list[pulp.LpVariable]] = {}
-        weight = []
+        weight, cost = [], []
+        some_truck = {t: k for k, t in reversed(list(enumerate(search.types)))}
         for j, ((truck_type, members), (travel, route, _)) in enumerate(columns):
+            load = search.inst.goods_demand[list(members)].sum(axis=0) if search.goods_on else None
+            cost.append(travel - search.goods_value(some_truck[truck_type], load) if search.goods_on else travel)
             for u in members:
                 covering.setdefault(u, []).append(x[j])
             by_type.setdefault(truck_type, []).append(x[j])
@@ -71,7 +74,7 @@ class RoutePool:
         start = {(search.types[k], frozenset(r)) for k, r in enumerate(incumbent.routes) if r}
         for j, (key, _) in enumerate(columns):
             x[j].setInitialValue(1 if key in start else 0)
-        prob += pulp.lpSum(entry[1][0] * x[j] for j, entry in enumerate(columns))
+        prob += pulp.lpSum(c * v for c, v in zip(cost, x))
         # When the incumbent serves everyone, so must the answer: exact partitioning is a much
         # tighter model than packing with a served-weight constraint.
         everyone = not incumbent.unassigned

@@ -34,7 +34,10 @@ NEAR_UNASSIGNED = 15
 class State:
     """One solution: routes, their edge rows, loads and costs. Copy before changing."""
 
-    __slots__ = ("routes", "route_of", "pred", "succ", "dep", "latest", "base", "room", "rcost", "unassigned", "touched")
+    __slots__ = (
+        "routes", "route_of", "pred", "succ", "dep", "latest", "base", "room", "rcost", "goods", "gvalue",
+        "unassigned", "touched",
+    )
 
     def copy(self) -> State:
         other = State.__new__(State)
@@ -47,6 +50,8 @@ class State:
         other.base = self.base.copy()
         other.room = self.room.copy()
         other.rcost = self.rcost.copy()
+        other.goods = self.goods.copy()
+        other.gvalue = self.gvalue.copy()
         other.unassigned = set(self.unassigned)
         other.touched = set()
         return other
@@ -89,6 +94,15 @@ class Search:
         depots = inst.dist[n:, :n] if self.m else np.zeros((1, n))
         self.depot_distance = depots.min(axis=0).tolist()
         self.size = inst.demand.sum(axis=1).tolist() if self.has_loads else [0.0] * n
+        #: goods delivered count in the objective (day mode with a category some truck may run short of)
+        self.has_goods = bool(inst.goods_value.any())
+        #: the most goods value any solution can have: cost stays >= 0 with it as an offset
+        self.goods_ceiling = float(
+            (np.minimum(inst.goods_stock.sum(axis=0), inst.goods_demand.sum(axis=0)) * inst.goods_value).sum()
+        )
+        self.penalty += self.goods_ceiling  # serving a compound still outweighs any shift of goods
+        #: whether cost and insertion count the goods now (the engine turns it on part-way)
+        self.goods_on = False
 
     # ----------------------------------------------------------------- state basics
     def empty_state(self) -> State:
@@ -103,6 +117,8 @@ class Search:
         st.base = np.zeros((m, width))
         st.room = self.inst.capacity + EPS
         st.rcost = np.zeros(m)
+        st.goods = np.zeros_like(self.inst.goods_stock)
+        st.gvalue = np.zeros(m)
         st.unassigned = set(range(self.n))
         st.touched = set()
         for k in range(m):
@@ -110,8 +126,16 @@ class Search:
         return st
 
     def cost(self, st: State) -> float:
+        """Travel, plus the penalty for every unserved priority unit, plus the goods value left on
+        the trucks (measured from the most any solution could deliver, so it is never negative)."""
         missing = sum(self.inst.prize[u] for u in st.unassigned)
-        return st.travel + self.penalty * float(missing)
+        cost = st.travel + self.penalty * float(missing)
+        return cost + (self.goods_ceiling - float(st.gvalue.sum())) if self.goods_on else cost
+
+    def goods_value(self, k: int, load: np.ndarray) -> float:
+        """What truck k hands out of a route asking for ``load``, in travel minutes."""
+        inst = self.inst
+        return float((np.minimum(inst.goods_stock[k], load) * inst.goods_value).sum())
 
     def served_weight(self, st: State) -> float:
         return float(self.inst.prize.sum()) - float(sum(self.inst.prize[u] for u in st.unassigned))
@@ -177,6 +201,9 @@ class Search:
             st.room[k, 0] = self.capacity_one[k] - sum(map(self.need.__getitem__, route))
         elif self.has_loads:
             st.room[k] = self.inst.capacity[k] + EPS - (self.inst.demand[route].sum(axis=0) if route else 0.0)
+        if self.has_goods:
+            st.goods[k] = self.inst.goods_demand[route].sum(axis=0) if route else 0.0
+            st.gvalue[k] = self.goods_value(k, st.goods[k])
         st.route_of[route] = k
         st.touched.add(k)
         return feasible
@@ -213,6 +240,10 @@ class Search:
             blocked |= ~ok[:, None]
         delta = into + out
         delta -= st.base
+        if self.goods_on:  # a truck with stock of what u asks for left over gains by serving u
+            inst = self.inst
+            more = np.minimum(inst.goods_stock, st.goods + inst.goods_demand[u]) - np.minimum(inst.goods_stock, st.goods)
+            delta -= (more @ inst.goods_value)[:, None]
         np.putmask(delta, blocked, INF)
         best = int(delta.argmin())
         k, p = divmod(best, delta.shape[1])

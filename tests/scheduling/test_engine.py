@@ -9,7 +9,7 @@ import pytest
 from scheduling import Compound, InvalidResult, Problem, Truck, UnservedReason, solve
 
 from .checker import assert_feasible
-from .factory import day
+from .factory import day, plane_travel
 
 SQUARE = [(10.0, 0.0), (10.0, 10.0), (0.0, 10.0), (-10.0, 0.0), (0.0, -10.0)]
 
@@ -167,3 +167,34 @@ def test_heterogeneous_trucks_use_their_own_depots():
     routes = {r.truck_id: [v.compound_id for v in r.visits] for r in result.routes}
     assert routes == {"west": ["near_west"], "east": ["near_east"]}
     assert result.travel_minutes == pytest.approx(4.0)
+
+
+def test_each_truck_serves_the_compounds_that_need_what_it_carries():
+    """Two towns, each with two compounds asking for dairy and two for eggs; one truck carries
+    mostly dairy, the other mostly eggs. Split by town (the shortest drive), each truck would hand
+    out only 30 of its 50 units; matched to the loads, all 80 units asked for reach a compound."""
+    points = [(0.0, 0.0), (-20.0, 0.0), (-20.0, 3.0), (-23.0, 0.0), (-23.0, 3.0),
+              (20.0, 0.0), (20.0, 3.0), (23.0, 0.0), (23.0, 3.0)]
+    asks = ["dairy", "eggs", "dairy", "eggs", "dairy", "eggs", "dairy", "eggs"]
+    trucks = (
+        Truck("milk", depot=0, shift_start=480, shift_end=1080, max_stops=4, stock={"dairy": 40, "eggs": 10}),
+        Truck("hens", depot=0, shift_start=480, shift_end=1080, max_stops=4, stock={"dairy": 10, "eggs": 40}),
+    )
+    compounds = tuple(
+        Compound(f"c{i + 1}", location=i + 1, ready=480, due=1080, service=10, demand={category: 10})
+        for i, category in enumerate(asks)
+    )
+    problem = Problem(trucks=trucks, compounds=compounds, travel=plane_travel(points))
+    result = solved(problem)
+    assert all(fill == 1.0 for r in result.routes for v in r.visits for fill in v.fill.values())
+    towns = {r.truck_id: {points[c.location][0] < 0 for c in compounds if c.id in {v.compound_id for v in r.visits}}
+             for r in result.routes}
+    assert towns == {"milk": {True, False}, "hens": {True, False}}  # both trucks cross to the other town
+
+
+def test_a_solomon_day_is_routed_by_travel_alone():
+    """Where loads limit the routes (every customer's demand must fit), goods carry no value."""
+    from scheduling.instance import prepare
+
+    problem = day(SQUARE, stock={"veg": 20}, load_limits_routes=True)
+    assert not prepare(problem).instance.goods_value.any()

@@ -3,32 +3,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scheduling import Compound, Problem, Truck, solve
+from scheduling import solve
 from scheduling.decompose import improve_seams, merge, solve_large, split, subproblem
 
 from .checker import assert_feasible
-from .factory import plane_travel
-
-WEST, EAST = (0.0, 0.0), (100.0, 0.0)
-
-
-def two_towns(west: int, east: int, *, west_stops: int = 10, east_stops: int = 10, shift_end: float = 1080.0) -> Problem:
-    """A depot and a truck in each of two towns 100 minutes apart; compounds in a grid around each."""
-    def around(center, count):
-        return [(center[0] + 3.0 * (i % 4), center[1] + 3.0 * (i // 4)) for i in range(count)]
-
-    points = [WEST, EAST, *around(WEST, west), *around(EAST, east)]
-    trucks = (
-        Truck(id="west", depot=0, shift_start=480.0, shift_end=shift_end, max_stops=west_stops, stock={"veg": 1000}),
-        Truck(id="east", depot=1, shift_start=480.0, shift_end=shift_end, max_stops=east_stops, stock={"veg": 1000}),
-    )
-    compounds = tuple(
-        Compound(id=f"{'w' if i < west else 'e'}{i + 1}", location=2 + i, ready=480.0, due=1000.0, service=10.0,
-                 demand={"veg": 10})
-        for i in range(west + east)
-    )
-    return Problem(trucks=trucks, compounds=compounds, travel=plane_travel(points))
-
+from .factory import two_towns
 
 def ids_by_truck(result) -> dict[str, set[str]]:
     return {route.truck_id: {v.compound_id for v in route.visits} for route in result.routes}

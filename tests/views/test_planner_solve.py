@@ -108,3 +108,20 @@ def test_a_second_solve_of_the_day_while_one_runs_is_refused(live):
     assert page.html.select_one("#solve-progress progress")["value"] == "0.4"
     with factory() as session:
         assert session.scalar(select(func.count(SolveRun.id))) == 1
+
+
+def test_progress_is_shown_in_the_planners_language(live):
+    testapp, factory, facts = live
+    date = facts["date"]
+    with factory.begin() as session:
+        run = SolveRun(date=dt.date.fromisoformat(date), retailer_id=facts["retailer_id"], status=SolveStatus.RUNNING,
+                       progress=0.5, message="served 12/15, travel 140 min", created_by="colleague")
+        session.add(run)
+        session.flush()
+        status_url = f"/plan/{date}/solve/{run.id}"
+    page = testapp.get(f"/plan/{date}")
+    assert page.html.select_one("#solve-progress .message").text == "已安排 12/15 个小区，行驶 140 分钟"
+    assert page.html.select_one("#solve-progress")["data-status-url"].endswith(status_url)
+    assert testapp.get(status_url).json["message"] == "已安排 12/15 个小区，行驶 140 分钟"
+    testapp.set_cookie("lang", "en")
+    assert testapp.get(status_url).json["message"] == "served 12/15, travel 140 min"

@@ -22,6 +22,7 @@ from trucks.services import PlanningSettings, load_schedule
 from ..i18n import category_name
 from ..security import Permission, scoped_retailer_id
 from .day import PlanDay, latest_data_date, parse_day
+from .progress import progress_text
 from .review import build_review, day_categories, gantt_svg, map_svg
 
 SVG_TYPE = "image/svg+xml"
@@ -66,6 +67,7 @@ def day_page(request, day: PlanDay, *, problems=None) -> dict:
         "problems": problems,
         "file_names": FILE_NAMES,
         "read_only": False,
+        "progress_text": lambda message: progress_text(message, request.language),
     }
 
 
@@ -167,7 +169,7 @@ def solve_status(request):
         "id": run.id,
         "status": run.status,
         "progress": run.progress,
-        "message": run.message,
+        "message": progress_text(run.message, request.language),
         "finished": run.status in (SolveStatus.DONE, SolveStatus.FAILED),
         "schedule_id": run.schedule_id,
     }

@@ -24,7 +24,7 @@ import numpy as np
 
 from .engine import solve
 from .problem import Compound, Problem, Truck
-from .result import Result, Route, Unserved, UnservedReason
+from .result import Result, Route, UnservedReason
 
 #: compounds per piece: the engine converges fastest on pieces this small (bench/README.md:
 #: 1,050 compounds in 60 s served 948 with pieces of 800, 969 with 250 and 979 with 150)

@@ -11,7 +11,6 @@ Slack Induction by String Removals: J. Christiaens and G. Vanden Berghe (2020),
 """
 from __future__ import annotations
 
-import math
 import random
 
 import numpy as np

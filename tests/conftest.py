@@ -18,7 +18,7 @@ import webtest
 from pyramid.paster import get_appsettings
 from sqlalchemy import create_engine, text
 
-from trucks.db import get_engine, get_session_factory, get_tm_session
+from trucks.db import get_engine, get_tm_session
 from views import main
 
 HERE = Path(__file__).resolve().parent

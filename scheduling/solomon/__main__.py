@@ -16,6 +16,10 @@ from ..engine import solve
 from . import read_solomon, summary, to_problem
 
 
+def _print_progress(fraction: float, message: str) -> None:
+    print(f"{100 * fraction:5.1f}% {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scheduling.solomon", description=__doc__.splitlines()[0])
     parser.add_argument("file", type=Path)
@@ -28,13 +32,9 @@ def main(argv: list[str] | None = None) -> int:
         instance = read_solomon(args.file)
     except (OSError, ValueError) as error:
         parser.error(str(error))
-    progress = None
-    if args.progress:
-        def progress(fraction: float, message: str) -> None:
-            print(f"{100 * fraction:5.1f}% {message}", file=sys.stderr)
-
     result = solve(
-        to_problem(instance), time_limit=args.time_limit, seed=args.seed, progress=progress, lp_solver=args.lp_solver
+        to_problem(instance), time_limit=args.time_limit, seed=args.seed,
+        progress=_print_progress if args.progress else None, lp_solver=args.lp_solver,
     )
     print(json.dumps(summary(instance, result)))
     if result.unserved:

@@ -177,7 +177,7 @@ def test_priority_outside_one_to_three(dbsession):
 def test_rows_of_another_date(dbsession):
     files = make_csv_files()
     edit(files, "stock", f"{DAY},A-T2,dairy", f"{DAY + dt.timedelta(days=1)},A-T2,dairy")
-    edit(files, "demand", f"{DAY},A-C03,eggs", f"20.4.2022,A-C03,eggs")
+    edit(files, "demand", f"{DAY},A-C03,eggs", "20.4.2022,A-C03,eggs")
     found, _ = problems_of(dbsession, files)
     assert found == [("stock.csv", 6, "date", "wrong_date"), ("demand.csv", 10, "date", "bad_date")]
 

@@ -211,7 +211,7 @@ def test_drivers_and_planners_stay_out_of_each_others_parts(testapp, world):
         testapp.get(path, status=403)
     for path in (f"/api/days/{world.date}", f"/api/days/{world.date}/publications", f"/api/solve-runs/{world.their_run.id}"):
         assert testapp.get(path, status=403).json == {"error": "forbidden"}
-    testapp.post(f"/logout", {"csrf_token": page_token(testapp)}, status=302)
+    testapp.post("/logout", {"csrf_token": page_token(testapp)}, status=302)
     api_login(testapp, "planner-a")
     testapp.get(f"/driver/{world.date}", status=403)
     testapp.get(f"/api/driver/days/{world.date}", status=403)

@@ -325,7 +325,6 @@ def improve_seams(
     one small problem (for at most ``round_limit`` seconds), and keeps the answer only if it serves
     more weight or drives less.
     """
-
     started = time.monotonic()
     tried: set[str] = set()
     rounds = 0

@@ -3,8 +3,9 @@
 Every distinct good route the search meets is kept (per truck type and set of customers, the
 cheapest order). A set-packing MILP in PuLP then picks, per truck type at most as many routes
 as there are trucks, customers at most once, serving at least the incumbent's priority weight
-at the least travel less the goods each route's truck can hand out (Search.cost) (Subramanian, Uchoa and Ochi (2013), "A hybrid algorithm for a class of
-vehicle routing problems": ILS with a set-partitioning phase).
+at the least cost: travel, less the goods each route's truck hands out once they count
+(Search.cost). Subramanian, Uchoa and Ochi (2013), "A hybrid algorithm for a class of vehicle
+routing problems": ILS with a set-partitioning phase.
 """
 from __future__ import annotations
 
@@ -65,8 +66,11 @@ class RoutePool:
         weight, cost = [], []
         some_truck = {t: k for k, t in reversed(list(enumerate(search.types)))}
         for j, ((truck_type, members), (travel, route, _)) in enumerate(columns):
-            load = search.inst.goods_demand[list(members)].sum(axis=0) if search.goods_on else None
-            cost.append(travel - search.goods_value(some_truck[truck_type], load) if search.goods_on else travel)
+            column_cost = travel
+            if search.goods_on:
+                asked = search.inst.goods_demand[list(members)].sum(axis=0)
+                column_cost -= search.goods_value(some_truck[truck_type], asked)
+            cost.append(column_cost)
             for u in members:
                 covering.setdefault(u, []).append(x[j])
             by_type.setdefault(truck_type, []).append(x[j])

@@ -15,6 +15,7 @@ requires = [
     "numpy>=1.26",
     "argon2-cffi>=23.1",
     "segno>=1.6",
+    "celery[redis]>=5.3,<6",
 ]
 
 tests_require = [

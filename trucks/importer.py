@@ -77,14 +77,23 @@ MESSAGES = {
     "unknown_retailer": ("未知零售商 {value}", "unknown retailer {value}"),
     "unknown_place": ("未知地点 {value}：应为车辆编号或小区编号",
                       "unknown place {value}: use a truck_id or a compound_id"),
-    "other_retailer": ("属于零售商 {other}，您只能导入 {own} 的数据",
-                       "belongs to retailer {other}; you may import only {own}'s data"),
-    "supplied_by_other": ("该小区当天已由零售商 {other} 供应",
-                          "this compound's demand that day is supplied by retailer {other}"),
+    "other_retailer": ("属于其他零售商：您只能导入本零售商的数据",
+                       "belongs to another retailer: you may import only your own retailer's data"),
+    "supplied_by_other": ("该小区当天由其他零售商供应：您只能导入本零售商供应的小区的需求",
+                          "another retailer supplies this compound that day: you may import only "
+                          "the demand of compounds your retailer supplies"),
+    "compound_master_data": ("与系统中的小区资料不同：已有小区的资料只能由协调员或管理员修改",
+                             "differs from the compound's data: only the coordinator or the admin "
+                             "may change an existing compound"),
+    "compound_without_demand": ("新小区须在本次 demand.csv 中由本零售商供应",
+                                "a new compound must have demand your retailer supplies in this "
+                                "import's demand.csv"),
+    "travel_not_own": ("{value} 不是本零售商当天的车辆或供应的小区",
+                       "{value} is neither your retailer's truck nor a compound it supplies that day"),
     "far_away": ("坐标离本次导入的其他地点 {km} 公里：经纬度是否写反或有误？",
                  "{km} km from the other places of this import: latitude and longitude swapped, or a typo?"),
-    "conflicting_retailer": ("该小区在第 {first} 行由 {other} 供应，一个小区只能由一个零售商供应",
-                             "row {first} has it supplied by {other}; one retailer supplies a compound"),
+    "conflicting_retailer": ("该小区在第 {first} 行由另一个零售商供应，一个小区只能由一个零售商供应",
+                             "row {first} has it supplied by another retailer; one retailer supplies a compound"),
     "no_retailer": ("无法确定由哪个零售商供应：请加 retailer 列或导入车辆",
                     "cannot tell which retailer supplies it: add a retailer column or import trucks"),
 }
@@ -447,7 +456,8 @@ def import_day(
         raise ImportFailed(problems)  # a file that cannot be read makes cross-file checks noise
     listed = {kind: {values.get(column, "").strip() for _, values in tables.get(kind) or ()}
               for kind, column in (("trucks", "truck_id"), ("compounds", "compound_id"))}
-    checker = _CrossCheck(dbsession, date, parsed, own, problems, listed)
+    compound_columns = {column for _, values in tables.get("compounds") or () for column in values}
+    checker = _CrossCheck(dbsession, date, parsed, own, problems, listed, compound_columns)
     checker.run()
     if problems:
         raise ImportFailed(problems)
@@ -458,8 +468,10 @@ class _CrossCheck:
     """Checks between rows, files and what the database already knows."""
 
     def __init__(self, dbsession, date, parsed: _Parsed, own: Retailer | None, problems,
-                 listed: dict[str, set[str]]):
+                 listed: dict[str, set[str]], compound_columns: set[str]):
         self.db, self.date, self.parsed, self.own, self.problems = dbsession, date, parsed, own, problems
+        #: the columns compounds.csv has (address and contact are optional)
+        self.compound_columns = compound_columns
         #: ids on any row of trucks.csv / compounds.csv, valid or not: rows naming an invalid
         #: one are not reported again as unknown
         self.listed = listed
@@ -491,6 +503,7 @@ class _CrossCheck:
         self._duplicates("demand", self.parsed.demand, lambda d: (d.compound, d.category), "category")
         self._duplicates("travel", self.parsed.travel or [], lambda t: (t.origin, t.destination), "to_id")
         self._check_trucks()
+        self._check_compounds()
         self._check_stock()
         self._check_demand()
         self._check_travel()
@@ -516,11 +529,25 @@ class _CrossCheck:
     def _check_trucks(self) -> None:
         for t in self.parsed.trucks:
             if self.own is not None and t.retailer != self.own.name:
-                self.problem("trucks", t.row, "retailer", "other_retailer", other=t.retailer, own=self.own.name)
+                self.problem("trucks", t.row, "retailer", "other_retailer")
             known = self.known_trucks.get(t.code)
             if self.own is not None and known is not None and known.retailer_id != self.own.id:
-                self.problem("trucks", t.row, "truck_id", "other_retailer",
-                             other=known.retailer.name, own=self.own.name)
+                self.problem("trucks", t.row, "truck_id", "other_retailer")
+
+    def _check_compounds(self) -> None:
+        """A planner's compounds.csv may repeat a known compound as it is, and add a new one that
+        their own demand in this import orders for; compound master data is the coordinator's."""
+        if self.own is None:
+            return
+        ordered = {d.compound for d in self.parsed.demand}
+        for c in self.parsed.compounds:
+            known = self.known_compounds.get(c.code)
+            if known is None:
+                if c.code not in ordered:
+                    self.problem("compounds", c.row, "compound_id", "compound_without_demand")
+                continue
+            for column in _changed_columns(known, c, self.compound_columns):
+                self.problem("compounds", c.row, column, "compound_master_data")
 
     def _check_stock(self) -> None:
         for s in self.parsed.stock:
@@ -530,7 +557,7 @@ class _CrossCheck:
             if retailer is None:
                 self.problem("stock", s.row, "truck_id", "unknown_truck", value=s.truck)
             elif self.own is not None and retailer != self.own.name:
-                self.problem("stock", s.row, "truck_id", "other_retailer", other=retailer, own=self.own.name)
+                self.problem("stock", s.row, "truck_id", "other_retailer")
 
     def _check_demand(self) -> None:
         import_retailers = {t.retailer for t in self.parsed.trucks}
@@ -538,31 +565,46 @@ class _CrossCheck:
         for d in self.parsed.demand:
             if not self._is_place(d.compound, trucks=False):
                 self.problem("demand", d.row, "compound_id", "unknown_compound", value=d.compound)
-            if d.retailer and d.retailer not in import_retailers and d.retailer not in self.retailers:
+            if self.own is not None:
+                # a planner learns nothing of other retailers: not even which names exist
+                if d.retailer and d.retailer != self.own.name:
+                    self.problem("demand", d.row, "retailer", "other_retailer")
+                if d.compound in others:
+                    self.problem("demand", d.row, "compound_id", "supplied_by_other")
+            elif d.retailer and d.retailer not in import_retailers and d.retailer not in self.retailers:
                 self.problem("demand", d.row, "retailer", "unknown_retailer", value=d.retailer)
-            elif self.own is not None and d.retailer and d.retailer != self.own.name:
-                self.problem("demand", d.row, "retailer", "other_retailer", other=d.retailer, own=self.own.name)
-            if self.own is not None and not d.retailer and d.compound in others:
-                self.problem("demand", d.row, "compound_id", "supplied_by_other", other=others[d.compound])
 
-    def _other_suppliers(self) -> dict[str, str]:
+    def _other_suppliers(self) -> set[str]:
         """For a planner's import: compounds of the file whose demand that day another retailer supplies."""
         if self.own is None:
-            return {}
+            return set()
         codes = {d.compound for d in self.parsed.demand}
-        rows = self.db.execute(
-            select(Compound.code, Retailer.name)
+        return set(self.db.scalars(
+            select(Compound.code)
             .join(Demand, Demand.compound_id == Compound.id)
-            .join(Retailer, Retailer.id == Demand.retailer_id)
             .where(Demand.date == self.date, Compound.code.in_(codes), Demand.retailer_id != self.own.id)
-        )
-        return dict(rows.all())
+        ))
 
     def _check_travel(self) -> None:
+        own_places = self._own_places() if self.own is not None else None
         for t in self.parsed.travel or ():
             for column, code in (("from_id", t.origin), ("to_id", t.destination)):
                 if not self._is_place(code):
                     self.problem("travel", t.row, column, "unknown_place", value=code)
+                elif own_places is not None and code not in own_places:
+                    self.problem("travel", t.row, column, "travel_not_own", value=code)
+
+    def _own_places(self) -> set[str]:
+        """A planner's places of the day: their retailer's trucks (depots) and the compounds it
+        supplies, by this import's demand or by the demand already stored for the date."""
+        trucks = {t.code for t in self.parsed.trucks if t.retailer == self.own.name}
+        trucks |= set(self.db.scalars(select(Truck.code).where(Truck.retailer_id == self.own.id)))
+        others = self._other_suppliers()
+        compounds = {d.compound for d in self.parsed.demand if d.compound not in others}
+        compounds |= set(self.db.scalars(
+            select(Compound.code).join(Demand, Demand.compound_id == Compound.id)
+            .where(Demand.date == self.date, Demand.retailer_id == self.own.id)))
+        return trucks | compounds
 
     def _is_place(self, code: str, trucks: bool = True) -> bool:
         if code in self.listed["compounds"] or code in self.known_compounds:
@@ -632,6 +674,27 @@ class _CrossCheck:
         self.by_nearest = by_nearest
 
 
+#: compounds.csv's columns and the Compound attributes they set
+COMPOUND_FIELDS = {
+    "name": "name", "town": "town", "address": "address", "contact": "contact", "lat": "lat",
+    "lon": "lon", "households": "households", "window_start": "window_start",
+    "window_end": "window_end", "service_minutes": "service_minutes", "priority": "priority",
+}
+
+
+def _changed_columns(known: Compound, row: CompoundRow, columns: set[str]) -> list[str]:
+    """The columns of the file (of those it has) whose value differs from the stored compound."""
+    changed = []
+    for column, name in COMPOUND_FIELDS.items():
+        if column not in columns:
+            continue
+        new, old = getattr(row, name), getattr(known, name)
+        same = math.isclose(new, old, abs_tol=1e-7) if isinstance(new, float) else new == old
+        if not same:
+            changed.append(column)
+    return changed
+
+
 def _nearest_note(by_nearest: Mapping[str, int]) -> list[str]:
     """The note that some compounds went to the retailer of their nearest depot, if any did."""
     if not by_nearest:
@@ -668,8 +731,9 @@ def _write(dbsession: Session, date: dt.date, parsed: _Parsed, checker: _CrossCh
             compound = compounds[row.code] = Compound(code=row.code, access_token=new_access_token())
             dbsession.add(compound)
             created.add(row.code)
-        for name in ("name", "town", "address", "contact", "lat", "lon", "households",
-                     "window_start", "window_end", "service_minutes", "priority"):
+        elif own is not None:
+            continue  # a planner's row for a known compound was checked to change nothing
+        for name in COMPOUND_FIELDS.values():
             setattr(compound, name, getattr(row, name))
 
     keys = {s.category for s in parsed.stock} | {d.category for d in parsed.demand}
@@ -688,9 +752,10 @@ def _write(dbsession: Session, date: dt.date, parsed: _Parsed, checker: _CrossCh
     dbsession.execute(delete(Stock).where(
         Stock.date == date, or_(Stock.truck_id.in_(affected_trucks), Stock.truck_id.in_(stock_trucks))))
     demand_compounds = {compounds[d.compound].id for d in parsed.demand}
-    dbsession.execute(delete(Demand).where(
-        Demand.date == date,
-        or_(Demand.retailer_id.in_(affected), Demand.compound_id.in_(demand_compounds))))
+    replaced = or_(Demand.retailer_id.in_(affected), Demand.compound_id.in_(demand_compounds))
+    if own is not None:
+        replaced = Demand.retailer_id == own.id  # a planner's import replaces only their demand
+    dbsession.execute(delete(Demand).where(Demand.date == date, replaced))
     dbsession.add_all(
         Stock(date=date, truck_id=trucks[s.truck].id, category_key=s.category, quantity=s.quantity)
         for s in parsed.stock)

@@ -319,6 +319,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     PLANNER = "planner"
     DRIVER = "driver"
+    COORDINATOR = "coordinator"
 
 
 class User(Base):

@@ -266,7 +266,7 @@ def test_planners_import_is_limited_to_their_retailer(dbsession):
         ("stock.csv", 8, "truck_id", "other_retailer"),
         ("demand.csv", 26, "compound_id", "supplied_by_other"),
     ]
-    assert problems[0].reason == "belongs to retailer 良友; you may import only 逸刻's data"
+    assert problems[0].reason == "belongs to another retailer: you may import only your own retailer's data"
     batch = import_day(dbsession, DAY, make_csv_files(), retailer_id=own.id, user="planner")
     assert batch.retailer_id == own.id
 
@@ -294,7 +294,7 @@ def test_one_compound_named_with_two_retailers(dbsession):
     files["demand"] = ("\n".join(rows) + "\n").encode()
     found, problems = problems_of(dbsession, files)
     assert found == [("demand.csv", 4, "retailer", "conflicting_retailer")]
-    assert problems[0].reason == "row 2 has it supplied by 逸刻; one retailer supplies a compound"
+    assert problems[0].reason == "row 2 has it supplied by another retailer; one retailer supplies a compound"
 
 
 def test_demand_without_any_truck_cannot_be_assigned(dbsession):

@@ -13,14 +13,14 @@ manual ``foodtrucks import``.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .spreadsheet import csv_text
 
 SEED = 20220401
 
@@ -98,11 +98,7 @@ def _clock(minutes: int) -> str:
 
 
 def _csv(header: tuple[str, ...], rows: list[tuple]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8")
+    return csv_text(header, rows).encode("utf-8")
 
 
 def demo_files(date: dt.date) -> dict[str, bytes]:

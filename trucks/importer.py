@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from scheduling.travel import great_circle_km
 
 from .models import Category, Compound, Demand, ImportBatch, Retailer, Stock, TravelTime, Truck
+from .spreadsheet import restored
 
 FILE_NAMES = {
     "trucks": "trucks.csv",
@@ -225,7 +226,7 @@ class _RowReader:
         return (self.values.get(column) or "").strip()
 
     def text(self, column: str, *, limit: int, required: bool = True) -> Any:
-        value = self.raw(column)
+        value = restored(self.raw(column)).strip()
         if required and not value:
             return self.fail(column, "required")
         if len(value) > limit:

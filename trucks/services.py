@@ -6,9 +6,7 @@ and integer keys. Everything that converts between the two lives here.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import math
 from collections import defaultdict
@@ -23,6 +21,7 @@ from scheduling import Problem, Result, Truck as EngineTruck, Unserved, Unserved
 from scheduling.travel import GreatCircleTravel, MatrixTravel
 
 from .constraints import active_constraints
+from .spreadsheet import csv_text
 from .models import (
     CommitteeReport,
     Compound,
@@ -330,22 +329,20 @@ def schedule_csv(dbsession: Session, schedule: Schedule) -> str:
     schedule = load_schedule(dbsession, schedule.id)
     version = schedule_ordinal(dbsession, schedule)
     categories = sorted({k for r in schedule.routes for s in r.stops for k in s.deliveries})
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS + tuple(categories))
+    rows = []
     day = schedule.date.isoformat()
     for route in sorted(schedule.routes, key=lambda r: r.truck.code):
         for stop in route.stops:
-            writer.writerow([
+            rows.append([
                 day, version, route.truck.code, route.truck.plate, stop.seq, stop.compound.code,
                 stop.compound.name, stop.compound.town, _iso(stop.arrival), _iso(stop.start),
                 _iso(stop.departure), "",
             ] + [stop.deliveries.get(key, 0) for key in categories])
     for unserved in sorted(schedule.unserved, key=lambda u: u.compound.code):
         compound = unserved.compound
-        writer.writerow([day, version, "", "", "", compound.code, compound.name, compound.town,
-                         "", "", "", unserved.reason] + [0] * len(categories))
-    return out.getvalue()
+        rows.append([day, version, "", "", "", compound.code, compound.name, compound.town,
+                     "", "", "", unserved.reason] + [0] * len(categories))
+    return csv_text(CSV_COLUMNS + tuple(categories), rows)
 
 
 def export(dbsession: Session, date: dt.date, *, retailer_id: int, fmt: str) -> str:

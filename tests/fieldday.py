@@ -8,15 +8,18 @@ compound 4 at 09:30-09:55.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from tests.factories import Day, make_day
 from trucks.live import local_today
-from trucks.models import Publication, Schedule, ScheduleRoute, ScheduleStop
+from trucks.models import (CompoundFacts, Demand, Publication, Schedule, ScheduleRoute, ScheduleStop, Stock,
+                           TruckFacts)
 from trucks.publishing import publish
+from trucks.services import latest_import_id
 
 #: truck index -> stops as (compound index, arrival, service start, departure) in "HH:MM"
 FIRST_PLAN = {
@@ -42,20 +45,35 @@ def at(date: dt.date, clock: str) -> dt.datetime:
 
 
 def make_schedule(dbsession: Session, day: Day, plan: dict) -> Schedule:
+    """A schedule with the facts a solve of the day as it is now would have stored."""
+    demand: dict[int, dict[str, int]] = defaultdict(dict)
+    for compound_id, key, quantity in dbsession.execute(
+            select(Demand.compound_id, Demand.category_key, Demand.quantity).where(Demand.date == day.date)):
+        demand[compound_id][key] = quantity
+    stock: dict[str, int] = defaultdict(int)
+    for key, quantity in dbsession.execute(
+            select(Stock.category_key, Stock.quantity).where(
+                Stock.date == day.date, Stock.truck_id.in_([t.id for t in day.trucks]))):
+        stock[key] += quantity
     schedule = Schedule(
-        date=day.date, retailer=day.retailer, travel_minutes=60.0, seconds=0.1, seed=0, status="feasible"
+        date=day.date, retailer=day.retailer, travel_minutes=60.0, seconds=0.1, seed=0, status="feasible",
+        facts={"stock": dict(stock), "import_id": latest_import_id(dbsession, day.date, day.retailer.id),
+               "idle_trucks": [TruckFacts.of(t).record() for i, t in enumerate(day.trucks) if i not in plan]},
     )
     for truck_index, stops in plan.items():
+        truck = day.trucks[truck_index]
         route = ScheduleRoute(
-            truck=day.trucks[truck_index], depart=at(day.date, "08:00"), back=at(day.date, "14:00"),
-            travel_minutes=60.0,
+            truck_id=truck.id, depart=at(day.date, "08:00"), back=at(day.date, "14:00"),
+            travel_minutes=60.0, facts={"truck": TruckFacts.of(truck).record()},
         )
         for seq, (compound_index, arrival, start, departure) in enumerate(stops, 1):
+            compound = day.compounds[compound_index]
             route.stops.append(
                 ScheduleStop(
-                    seq=seq, compound=day.compounds[compound_index], arrival=at(day.date, arrival),
+                    seq=seq, compound_id=compound.id, arrival=at(day.date, arrival),
                     start=at(day.date, start), departure=at(day.date, departure),
                     deliveries=dict(DELIVERIES), fill={"vegetables": 1.0, "dairy": 0.5, "eggs": 0.0},
+                    facts={"compound": CompoundFacts.of(compound).record(), "demand": demand[compound.id]},
                 )
             )
         schedule.routes.append(route)

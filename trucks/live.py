@@ -519,7 +519,7 @@ def _current_route(dbsession: Session, truck: Truck, date: dt.date) -> tuple[Pub
     route = dbsession.scalar(
         select(ScheduleRoute)
         .where(ScheduleRoute.schedule_id == publication.schedule_id, ScheduleRoute.truck_id == truck.id)
-        .options(selectinload(ScheduleRoute.stops).selectinload(ScheduleStop.compound))
+        .options(selectinload(ScheduleRoute.stops))
     )
     return None if route is None else (publication, route)
 

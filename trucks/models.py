@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from typing import Any
 
@@ -175,8 +176,58 @@ class SolveRun(Base):
     schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id"), nullable=True)
 
 
+@dataclass(frozen=True)
+class TruckFacts:
+    """A truck as a schedule was solved with it: later imports change the Truck, not this."""
+
+    id: int
+    code: str
+    plate: str
+    depot_name: str
+    depot_lat: float
+    depot_lon: float
+    max_stops: int
+
+    @classmethod
+    def of(cls, truck: Truck) -> TruckFacts:
+        return cls(**{f.name: getattr(truck, f.name) for f in fields(cls)})
+
+    def record(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CompoundFacts:
+    """A compound as a schedule was solved on it: later imports change the Compound, not this."""
+
+    id: int
+    code: str
+    name: str
+    town: str
+    address: str
+    contact: str
+    lat: float
+    lon: float
+    households: int
+    window_start: int
+    window_end: int
+    priority: int
+
+    @classmethod
+    def of(cls, compound: Compound) -> CompoundFacts:
+        return cls(**{f.name: getattr(compound, f.name) for f in fields(cls)})
+
+    def record(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 class Schedule(Base):
-    """A solver's answer for one retailer's day. Never changed once written."""
+    """A solver's answer for one retailer's day. Never changed once written.
+
+    ``facts`` keeps what the solve read besides its routes: the stock per category of the
+    retailer's loaded trucks (``stock``), the loaded trucks no route uses (``idle_trucks``) and
+    the latest import of the day it saw (``import_id``), so a version reads the same forever.
+    """
 
     __tablename__ = "schedules"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -189,6 +240,7 @@ class Schedule(Base):
     status: Mapped[str] = mapped_column(String(20))  # "optimal" or "feasible"
     #: solver, time limit and other parameters the solve ran with
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     retailer: Mapped[Retailer] = relationship()
     routes: Mapped[list[ScheduleRoute]] = relationship(
@@ -198,8 +250,22 @@ class Schedule(Base):
         back_populates="schedule", order_by="ScheduleUnserved.id", cascade="all, delete-orphan"
     )
 
+    @property
+    def stock(self) -> dict[str, int]:
+        return dict(self.facts.get("stock", {}))
+
+    @property
+    def idle_trucks(self) -> list[TruckFacts]:
+        return [TruckFacts(**truck) for truck in self.facts.get("idle_trucks", ())]
+
+    @property
+    def import_id(self) -> int | None:
+        return self.facts.get("import_id")
+
 
 class ScheduleRoute(Base):
+    """A truck's route; ``facts`` holds the truck as it was solved (``truck`` reads it)."""
+
     __tablename__ = "schedule_routes"
     id: Mapped[int] = mapped_column(primary_key=True)
     schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id"), index=True)
@@ -207,15 +273,32 @@ class ScheduleRoute(Base):
     depart: Mapped[dt.datetime] = mapped_column(DateTime)
     back: Mapped[dt.datetime] = mapped_column(DateTime)
     travel_minutes: Mapped[float] = mapped_column(Float)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     schedule: Mapped[Schedule] = relationship(back_populates="routes")
-    truck: Mapped[Truck] = relationship()
     stops: Mapped[list[ScheduleStop]] = relationship(
         back_populates="route", order_by="ScheduleStop.seq", cascade="all, delete-orphan"
     )
 
+    @property
+    def truck(self) -> TruckFacts:
+        return TruckFacts(**{**self.facts["truck"], "id": self.truck_id})
 
-class ScheduleStop(Base):
+
+class _SolvedCompound:
+    """``compound`` and ``demand`` of a stop or unserved row, as the solve read them."""
+
+    @property
+    def compound(self) -> CompoundFacts:
+        return CompoundFacts(**{**self.facts["compound"], "id": self.compound_id})
+
+    @property
+    def demand(self) -> dict[str, int]:
+        """What the compound asked for per category that day, as the solve read it."""
+        return dict(self.facts.get("demand", {}))
+
+
+class ScheduleStop(_SolvedCompound, Base):
     __tablename__ = "schedule_stops"
     id: Mapped[int] = mapped_column(primary_key=True)
     route_id: Mapped[int] = mapped_column(ForeignKey("schedule_routes.id"), index=True)
@@ -226,20 +309,20 @@ class ScheduleStop(Base):
     departure: Mapped[dt.datetime] = mapped_column(DateTime)
     deliveries: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     fill: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     route: Mapped[ScheduleRoute] = relationship(back_populates="stops")
-    compound: Mapped[Compound] = relationship()
 
 
-class ScheduleUnserved(Base):
+class ScheduleUnserved(_SolvedCompound, Base):
     __tablename__ = "schedule_unserved"
     id: Mapped[int] = mapped_column(primary_key=True)
     schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id"), index=True)
     compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"))
     reason: Mapped[str] = mapped_column(String(30))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     schedule: Mapped[Schedule] = relationship(back_populates="unserved")
-    compound: Mapped[Compound] = relationship()
 
 
 class Publication(Base):

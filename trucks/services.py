@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduling import Compound as EngineCompound
@@ -25,8 +25,10 @@ from .spreadsheet import csv_text
 from .models import (
     CommitteeReport,
     Compound,
+    CompoundFacts,
     ConstraintKind,
     Demand,
+    ImportBatch,
     Retailer,
     Schedule,
     ScheduleRoute,
@@ -35,6 +37,7 @@ from .models import (
     Stock,
     TravelTime,
     Truck,
+    TruckFacts,
 )
 
 
@@ -88,6 +91,11 @@ class DayProblem:
     settled: tuple[Unserved, ...]
     truck_ids: Mapping[str, int]  # truck code -> Truck.id
     compound_ids: Mapping[str, int]  # compound code -> Compound.id
+    #: the facts the schedule keeps, read when the problem was built (not when the solve ends)
+    trucks: Mapping[str, TruckFacts]  # by code, every loaded truck
+    compounds: Mapping[str, CompoundFacts]  # by code
+    demand: Mapping[str, Mapping[str, int]]  # compound code -> category -> quantity
+    import_id: int | None  # the latest import of the day the problem saw
 
     @property
     def compound_count(self) -> int:
@@ -181,7 +189,26 @@ def build_problem(dbsession: Session, date: dt.date, retailer_id: int, settings:
         settled=tuple(settled),
         truck_ids={t.code: t.id for t in trucks},
         compound_ids={c.code: c.id for c in compounds},
+        trucks={t.code: TruckFacts.of(t) for t in trucks},
+        compounds={c.code: CompoundFacts.of(c) for c in compounds},
+        demand={c.code: dict(demand[c.id]) for c in compounds},
+        import_id=latest_import_id(dbsession, date, retailer_id),
     )
+
+
+def latest_import_id(dbsession: Session, date: dt.date, retailer_id: int) -> int | None:
+    """The newest import of the date that may have changed the retailer's day (its own part, or
+    an import of the whole day)."""
+    return dbsession.scalar(
+        select(func.max(ImportBatch.id)).where(
+            ImportBatch.date == date,
+            or_(ImportBatch.retailer_id == retailer_id, ImportBatch.retailer_id.is_(None))))
+
+
+def is_stale(dbsession: Session, schedule: Schedule) -> bool:
+    """True when an import of the schedule's day came after the data its solve read."""
+    latest = latest_import_id(dbsession, schedule.date, schedule.retailer_id)
+    return latest is not None and latest != schedule.import_id
 
 
 def travel_model(dbsession: Session, date: dt.date, ids: list[str], settings: PlanningSettings):
@@ -198,6 +225,11 @@ def travel_model(dbsession: Session, date: dt.date, ids: list[str], settings: Pl
 
 def store_schedule(dbsession: Session, day: DayProblem, result: Result, params: Mapping | None = None) -> Schedule:
     """Writes the engine's answer (and the compounds settled before it) as a new Schedule."""
+    routed = {route.truck_id for route in result.routes}
+    stock: dict[str, int] = defaultdict(int)
+    for truck in day.problem.trucks:
+        for key, quantity in truck.stock.items():
+            stock[key] += quantity
     schedule = Schedule(
         date=day.date,
         retailer_id=day.retailer_id,
@@ -206,10 +238,20 @@ def store_schedule(dbsession: Session, day: DayProblem, result: Result, params: 
         seed=result.seed,
         status=result.status,
         params=dict(params or {}, iterations=result.iterations),
+        facts={
+            "stock": dict(stock),
+            "idle_trucks": [t.record() for code, t in sorted(day.trucks.items()) if code not in routed],
+            "import_id": day.import_id,
+        },
     )
+
+    def solved_compound(code: str) -> dict:
+        return {"compound": day.compounds[code].record(), "demand": dict(day.demand[code])}
+
     for route in result.routes:
         schedule.routes.append(ScheduleRoute(
             truck_id=day.truck_ids[route.truck_id],
+            facts={"truck": day.trucks[route.truck_id].record()},
             depart=local_time(day.date, route.depart),
             back=local_time(day.date, route.back),
             travel_minutes=route.travel_minutes,
@@ -222,13 +264,15 @@ def store_schedule(dbsession: Session, day: DayProblem, result: Result, params: 
                     departure=local_time(day.date, visit.departure),
                     deliveries=dict(visit.deliveries),
                     fill=dict(visit.fill),
+                    facts=solved_compound(visit.compound_id),
                 )
                 for seq, visit in enumerate(route.visits, 1)
             ],
         ))
     for unserved in day.settled + result.unserved:
         schedule.unserved.append(
-            ScheduleUnserved(compound_id=day.compound_ids[unserved.compound_id], reason=str(unserved.reason)))
+            ScheduleUnserved(compound_id=day.compound_ids[unserved.compound_id], reason=str(unserved.reason),
+                             facts=solved_compound(unserved.compound_id)))
     dbsession.add(schedule)
     dbsession.flush()
     return schedule
@@ -239,12 +283,11 @@ def store_schedule(dbsession: Session, day: DayProblem, result: Result, params: 
 
 
 def load_schedule(dbsession: Session, schedule_id: int) -> Schedule | None:
-    """The schedule with its routes, stops, trucks, compounds and unserved in a few queries."""
+    """The schedule with its routes, stops and unserved in a few queries."""
     return dbsession.scalars(
         select(Schedule).where(Schedule.id == schedule_id).options(
-            selectinload(Schedule.routes).selectinload(ScheduleRoute.truck),
-            selectinload(Schedule.routes).selectinload(ScheduleRoute.stops).selectinload(ScheduleStop.compound),
-            selectinload(Schedule.unserved).selectinload(ScheduleUnserved.compound),
+            selectinload(Schedule.routes).selectinload(ScheduleRoute.stops),
+            selectinload(Schedule.unserved),
         )
     ).first()
 

@@ -77,7 +77,7 @@ def test_driver_reports_a_delay_and_the_committee_sees_it(live_app, committed, p
 
 def _first_stop_of_route(dbsession):
     stop = dbsession.scalars(select(ScheduleStop).order_by(ScheduleStop.route_id, ScheduleStop.seq)).first()
-    return stop.compound.access_token, stop.start  # the committee is told when service starts
+    return dbsession.get(Compound, stop.compound_id).access_token, stop.start  # the committee is told when service starts
 
 
 def _stop_token(dbsession, truck_id: int, seq: int) -> str:

@@ -155,7 +155,7 @@ def test_a_planner_cannot_import_another_retailers_fleet_or_stock(testapp, dbses
         f"/plan/{world.date}/import", {"csrf_token": token},
         upload_files=[(kind, f"{kind}.csv", data) for kind, data in their_files.items()], status=400,
     )
-    assert "联华" in page.text  # the problem names whose trucks they are
+    assert "属于其他零售商" in page.text and "联华" not in page.text  # refused without naming whose
     assert count(dbsession, Stock) == stock_before and count(dbsession, ImportBatch) == batches_before
 
 

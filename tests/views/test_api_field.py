@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests.factories import make_user
 from tests.fieldday import publish_day
 from tests.views.api_helpers import api_login, csrf_token, documented
-from trucks.models import CommitteeReport, Role, StopEvent
+from trucks.models import CommitteeReport, Compound, Role, StopEvent
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_driver_events_re_time_later_stops_and_the_compound_sees_it(testapp, dbs
                               headers=headers, status=201)
     date = published.day.date.isoformat()
     assert delay.json["stop"]["estimate"]["arrival"] == f"{date}T11:40"
-    committee = testapp.get(f"/api/compounds/{second.compound.access_token}").json["days"][0]
+    committee = testapp.get(f"/api/compounds/{dbsession.get(Compound, second.compound_id).access_token}").json["days"][0]
     assert committee["estimate"]["updated"] is True and committee["estimate"]["arrival"] == f"{date}T11:40"
     assert count(dbsession, StopEvent) == 2
 

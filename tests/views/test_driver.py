@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.factories import PASSWORD, make_user
 from tests.fieldday import at, publish_day
-from trucks.models import Role, StopEvent
+from trucks.models import Compound, Role, StopEvent
 
 
 def log_in(testapp, user) -> None:
@@ -109,7 +109,7 @@ def test_delay_and_arrivals_are_recorded_and_shift_later_stops_and_the_committee
     assert "现预计 11:50 到达 · 12:15 离开" in stop_card(page, second).get_text(" ", strip=True)
     assert "现预计 12:40 到达 · 13:15 离开" in stop_card(page, third).get_text(" ", strip=True)
 
-    committee = testapp.get(f"/c/{second.compound.access_token}").text
+    committee = testapp.get(f"/c/{dbsession.get(Compound, second.compound_id).access_token}").text
     assert "最新：" in committee and "现预计 11:45–12:00 开始供应" in committee
     assert "11:15–11:30" in committee  # the published window stays readable
 
@@ -129,7 +129,7 @@ def test_delay_and_arrivals_are_recorded_and_shift_later_stops_and_the_committee
     ]
     assert [e.at for e in events[1:]] == [at(published.day.date, "11:10"), at(published.day.date, "11:40")]
 
-    committee = testapp.get(f"/c/{first.compound.access_token}").text
+    committee = testapp.get(f"/c/{dbsession.get(Compound, first.compound_id).access_token}").text
     assert "保供车已于 11:40 离开" in committee
 
 

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .models import Compound, Publication, Schedule, ScheduleRoute, ScheduleStop, Truck
+from .models import CompoundFacts, Publication, Retailer, Schedule, ScheduleRoute, ScheduleStop, TruckFacts
+from .services import is_stale, latest_schedule
 
 
 class PublishError(ValueError):
@@ -23,6 +24,23 @@ class PublishError(ValueError):
 
 class PublishedMeanwhile(PublishError):
     """Another publication of the day took the same version number at the same moment."""
+
+
+class AlreadyPublished(PublishError):
+    """The schedule is the day's latest version already."""
+
+
+class NothingToPublish(PublishError):
+    """The day has no schedule yet."""
+
+
+class NotLatest(PublishError):
+    """The schedule named is not the day's latest: a newer solve came after the preview."""
+
+
+class StaleSchedule(PublishError):
+    """The schedule was solved before a later import of its day: publishing it needs a
+    confirmation, since it plans the day as it was before that import."""
 
 
 def latest_publication(dbsession: Session, date: dt.date, retailer_id: int) -> Publication | None:
@@ -57,16 +75,35 @@ def get_publication(
     ).first()
 
 
-def publish(dbsession: Session, schedule: Schedule, published_by: str = "") -> Publication:
+def publish_latest(dbsession: Session, date: dt.date, retailer_id: int, schedule_id: int | None,
+                   published_by: str = "", *, confirm_stale: bool = False) -> Publication:
+    """Publishes the day's latest schedule, which the caller names (``schedule_id``, the one the
+    planner reviewed): the one action the page, the API and the command line call."""
+    latest = latest_schedule(dbsession, date, retailer_id)
+    if latest is None:
+        raise NothingToPublish("nothing solved yet: there is no schedule to publish")
+    if schedule_id != latest.id:
+        raise NotLatest(f"schedule {schedule_id} is not the day's latest: the latest is {latest.id}")
+    return publish(dbsession, latest, published_by, confirm_stale=confirm_stale)
+
+
+def publish(dbsession: Session, schedule: Schedule, published_by: str = "", *,
+            confirm_stale: bool = False) -> Publication:
     """Adds the next version of the schedule's (date, retailer); earlier versions stay as they are.
 
     Publishing the schedule that is already the latest version is refused: it would change
-    nothing for anyone but bump the number committees see. Losing the race to another
-    publication of the day made at the same moment is refused too (``PublishedMeanwhile``).
+    nothing for anyone but bump the number committees see. A schedule solved before a later
+    import of its day is refused unless ``confirm_stale``. Publications of one retailer wait for
+    each other (a row lock on PostgreSQL; SQLite's single writer, retried by the transaction
+    manager), and the savepoint still turns a twin that slipped past into ``PublishedMeanwhile``.
     """
+    dbsession.execute(select(Retailer.id).where(Retailer.id == schedule.retailer_id).with_for_update())
     latest = latest_publication(dbsession, schedule.date, schedule.retailer_id)
     if latest is not None and latest.schedule_id == schedule.id:
-        raise PublishError(f"this schedule is already published as version {latest.version}")
+        raise AlreadyPublished(f"this schedule is already published as version {latest.version}")
+    if not confirm_stale and is_stale(dbsession, schedule):
+        raise StaleSchedule("this schedule was solved before a later import of the day: "
+                            "solve again, or confirm that this plan is to be published")
     highest = dbsession.scalar(
         select(func.max(Publication.version)).where(
             Publication.date == schedule.date, Publication.retailer_id == schedule.retailer_id
@@ -94,8 +131,8 @@ def publish(dbsession: Session, schedule: Schedule, published_by: str = "") -> P
 class PlannedStop:
     """Where and when a compound is served in one schedule."""
 
-    compound: Compound
-    truck: Truck
+    compound: CompoundFacts
+    truck: TruckFacts
     arrival: dt.datetime
 
 
@@ -105,7 +142,7 @@ class MovedStop:
     after: PlannedStop
 
     @property
-    def compound(self) -> Compound:
+    def compound(self) -> CompoundFacts:
         return self.before.compound
 
     @property

@@ -296,7 +296,8 @@ STATE_CHANGES = {
         "kind": "pin", "truck_id": "A-T1", "compound_id": "A-C01"}, None), PlanConstraint, 201),
     "page publish": ("planner-a", lambda w: ("POST", f"/plan/{w.date}/publish", {"schedule_id": w.candidate.id}, None),
                      Publication, 303),
-    "api publish": ("planner-a", lambda w: ("POST", f"/api/days/{w.date}/publications", {}, None), Publication, 201),
+    "api publish": ("planner-a", lambda w: ("POST", f"/api/days/{w.date}/publications",
+                                            {"schedule_id": w.candidate.id}, None), Publication, 201),
     "page committee report": (None, lambda w: ("POST", f"/c/{w.mine.day.compounds[0].access_token}/report", {
         "date": w.date, "reason": "封控"}, None), CommitteeReport, 303),
     "api committee report": (None, lambda w: ("POST", f"/api/compounds/{w.mine.day.compounds[0].access_token}/report",

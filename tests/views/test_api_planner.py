@@ -136,7 +136,9 @@ def test_a_lock_keeps_the_latest_routes_stops(testapp, dbsession, token, mine):
 def test_publish_previews_the_diff_then_publishes_versions(testapp, dbsession, token, mine):
     headers = {"X-CSRF-Token": token}
     assert documented(testapp, testapp.get(URL + "/publications"), "get_publications")["candidate"] is None
-    testapp.post_json(URL + "/publications", {}, headers=headers, status=409)  # nothing solved yet
+    assert testapp.post_json(URL + "/publications", {}, headers=headers, status=422).json["problems"][0]["field"] == "schedule_id"
+    nothing = testapp.post_json(URL + "/publications", {"schedule_id": 1}, headers=headers, status=409)
+    assert nothing.json["reason"] == "nothing_solved"
     first = solve_now(dbsession, mine)
     preview = documented(testapp, testapp.get(URL + "/publications"), "get_publications")["candidate"]
     assert preview["schedule_id"] == first.id and preview["diff"]["first"] is True
@@ -146,11 +148,11 @@ def test_publish_previews_the_diff_then_publishes_versions(testapp, dbsession, t
     )
     assert published["publication"]["version"] == 1
     assert len(published["diff"]["added"]) == published["publication"]["stops"] > 0
-    again = testapp.post_json(URL + "/publications", {}, headers=headers, status=409)
+    again = testapp.post_json(URL + "/publications", {"schedule_id": first.id}, headers=headers, status=409)
     assert "already published as version 1" in documented(testapp, again, "post_publications")["error"]
     second = solve_now(dbsession, mine)
     stale = testapp.post_json(URL + "/publications", {"schedule_id": first.id}, headers=headers, status=409)
-    assert f"the latest is {second.id}" in stale.json["error"]
+    assert f"the latest is {second.id}" in stale.json["error"] and stale.json["reason"] == "not_latest"
     published = testapp.post_json(URL + "/publications", {"schedule_id": second.id}, headers=headers, status=201)
     assert published.json["publication"]["version"] == 2 and published.json["diff"]["first"] is False
     versions = documented(testapp, testapp.get(URL + "/publications"), "get_publications")["publications"]

@@ -15,14 +15,14 @@ from trucks import publishing, solving
 from trucks.importer import FILE_NAMES, ImportFailed, import_day
 from trucks.live import truck_by_code
 from trucks.models import Compound, ImportBatch, PlanConstraint, Publication, Schedule, SolveRun, SolveStatus
-from trucks.services import PlanningSettings, load_schedule, schedule_document
+from trucks.services import PlanningSettings, is_stale, load_schedule, schedule_document
 
 from ..planner.day import PlanDay
 from ..planner.review import Review, build_review, day_categories
 from ..planner.views import start_day_solve
 from ..security import Permission, scoped_retailer_id
 from .errors import ApiError, field_problem
-from .inputs import json_object, local_timestamp, path_int, text_field
+from .inputs import integer_field, json_object, local_timestamp, path_int, text_field
 from .spec import QueryParam, Reply, api_view
 
 RETAILER = QueryParam("retailer", "admins only: the retailer's id (a planner always gets their own)", {"type": "integer"})
@@ -392,6 +392,7 @@ def publications(request):
         else {
             "schedule_id": candidate.id,
             "already_published": latest is not None and latest.schedule_id == candidate.id,
+            "outdated": is_stale(request.dbsession, candidate),
             "diff": diff_json(_candidate_diff(day)),
         },
     }
@@ -400,34 +401,49 @@ def publications(request):
 @planner_view(
     "api_publications",
     "POST",
-    summary="Publish the latest schedule as the next version",
+    summary="Publish the day's latest schedule, named by its id, as the next version",
     permission=Permission.PLAN_PUBLISH,
     request_body={"application/json": "PublishRequest"},
     responses={
         201: Reply("published, with how arrivals moved against the previous version", "Published"),
-        409: Reply("nothing solved, already published, or a newer schedule than the one previewed", "Error"),
+        409: Reply("nothing solved, already published, not the latest schedule, or solved before a later "
+                   "import without confirm_outdated (reason says which)", "Error"),
+        422: Reply("schedule_id missing", "Error"),
     },
 )
 def publish(request):
     """Earlier versions stay readable; committees and drivers see the new one at once."""
     day = PlanDay(request)
     body = json_object(request)
-    candidate = day.latest_schedule
-    if candidate is None:
-        raise ApiError(409, "nothing solved yet: there is no schedule to publish")
-    previewed = body.get("schedule_id")
-    if previewed is not None and previewed != candidate.id:
-        raise ApiError(409, f"schedule {previewed} is not the latest any more: the latest is {candidate.id}")
-    diff = _candidate_diff(day)
+    schedule_id = integer_field(body, "schedule_id")
+    if schedule_id is None:
+        raise ApiError(422, "schedule_id is required: the schedule reviewed",
+                       [field_problem("schedule_id", "required", "a whole number is required")])
+    confirm = body.get("confirm_outdated", False)
+    if not isinstance(confirm, bool):
+        raise ApiError(422, "confirm_outdated must be true or false",
+                       [field_problem("confirm_outdated", "not_boolean", "true or false")])
+    diff = _candidate_diff(day) if day.latest_schedule is not None else None
     try:
-        publication = publishing.publish(request.dbsession, candidate, request.user.username)
+        publication = publishing.publish_latest(request.dbsession, day.date, day.retailer_id, schedule_id,
+                                                request.user.username, confirm_stale=confirm)
     except publishing.PublishError as refused:
-        raise ApiError(409, str(refused)) from None
+        raise ApiError(409, str(refused), reason=PUBLISH_REFUSALS[type(refused)]) from None
     request.response.status = 201
     request.response.location = request.route_url(
         "api_publication", date=day.date.isoformat(), version=publication.version
     )
     return {"publication": publication_json(request.dbsession, publication), "diff": diff_json(diff)}
+
+
+#: the ``reason`` of a refused publication
+PUBLISH_REFUSALS = {
+    publishing.NothingToPublish: "nothing_solved",
+    publishing.NotLatest: "not_latest",
+    publishing.StaleSchedule: "outdated",
+    publishing.AlreadyPublished: "already_published",
+    publishing.PublishedMeanwhile: "published_meanwhile",
+}
 
 
 @planner_view(

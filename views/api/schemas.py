@@ -228,13 +228,16 @@ COMPONENTS: dict[str, dict] = {
             "date": DATE,
             "publications": array(ref("Publication")),
             "candidate": nullable(
-                obj({"schedule_id": INTEGER, "already_published": BOOLEAN, "diff": ref("ArrivalDiff")})
+                obj({"schedule_id": INTEGER, "already_published": BOOLEAN, "outdated": BOOLEAN, "diff": ref("ArrivalDiff")})
             ),
         }
     ),
     "PublishRequest": obj(
-        {"schedule_id": {**INTEGER, "description": "the schedule previewed; refused (409) when a newer one exists"}},
-        optional=("schedule_id",),
+        {
+            "schedule_id": {**INTEGER, "description": "the schedule reviewed; refused (409) unless it is the day's latest"},
+            "confirm_outdated": {**BOOLEAN, "description": "publish a schedule solved before a later import of the day"},
+        },
+        optional=("confirm_outdated",),
     ),
     "Published": obj({"publication": ref("Publication"), "diff": ref("ArrivalDiff")}),
     "PublicationDetail": obj({"publication": ref("Publication"), "schedule": ref("Schedule")}),

@@ -13,13 +13,13 @@ from sqlalchemy import select
 
 from trucks.models import (
     Category,
-    Compound,
+    CompoundFacts,
     Demand,
     Schedule,
     Stock,
     Truck,
+    TruckFacts,
 )
-from trucks.services import loaded_trucks
 
 from .. import svg
 from ..i18n import category_name
@@ -36,7 +36,7 @@ def minute_of_day(moment: dt.datetime, day: dt.date) -> float:
 @dataclass
 class StopRow:
     seq: int
-    compound: Compound
+    compound: CompoundFacts
     arrival: str
     start: str
     departure: str
@@ -47,7 +47,7 @@ class StopRow:
 
 @dataclass
 class TruckPlan:
-    truck: Truck
+    truck: TruckFacts
     colour: str
     depart: str
     back: str
@@ -71,7 +71,7 @@ class CategoryFill:
 
 @dataclass
 class CompoundFill:
-    compound: Compound
+    compound: CompoundFacts
     truck_code: str | None
     cells: dict[str, tuple[int, int]]  # category key -> (delivered, demanded)
 
@@ -83,7 +83,7 @@ class CompoundFill:
 
 @dataclass
 class UnservedRow:
-    compound: Compound
+    compound: CompoundFacts
     reason: str
 
 
@@ -91,7 +91,7 @@ class UnservedRow:
 class Review:
     schedule: Schedule
     trucks: list[TruckPlan]
-    idle_trucks: list[Truck]
+    idle_trucks: list[TruckFacts]
     unserved: list[UnservedRow]
     categories: list[CategoryFill]
     compounds: list[CompoundFill] = field(default_factory=list)
@@ -123,9 +123,14 @@ def day_categories(dbsession, date: dt.date, retailer_id: int):
 
 
 def build_review(request, schedule: Schedule) -> Review:
-    dbsession = request.dbsession
-    stock, orders, categories = day_categories(dbsession, schedule.date, schedule.retailer_id)
-    names = {c.key: category_name(request, c) for c in categories}
+    """The review of the schedule as it was solved: its stock, demand, trucks and compounds are
+    the facts it stored, never today's rows (only the categories' display names are read)."""
+    stock = schedule.stock
+    orders = {row.compound_id: row.demand for route in schedule.routes for row in route.stops}
+    orders.update({row.compound_id: row.demand for row in schedule.unserved})
+    keys = sorted(set(stock) | {k for order in orders.values() for k in order})
+    known = {c.key: c for c in request.dbsession.scalars(select(Category).where(Category.key.in_(keys)))}
+    names = {key: category_name(request, known[key]) if key in known else key for key in keys}
     delivered: dict[str, int] = defaultdict(int)
     fills: dict[int, CompoundFill] = {}
     plans = []
@@ -162,8 +167,6 @@ def build_review(request, schedule: Schedule) -> Review:
                 delivered=[(names.get(k, k), q) for k, q in sorted(route_delivered.items())],
             )
         )
-    routed = {r.truck_id for r in schedule.routes}
-    idle = [t for t in loaded_trucks(dbsession, schedule.date, schedule.retailer_id) if t.id not in routed]
     unserved = [UnservedRow(u.compound, u.reason) for u in schedule.unserved]
     for row in unserved:
         order = orders.get(row.compound.id, {})
@@ -171,12 +174,12 @@ def build_review(request, schedule: Schedule) -> Review:
     return Review(
         schedule=schedule,
         trucks=plans,
-        idle_trucks=idle,
+        idle_trucks=schedule.idle_trucks,
         unserved=sorted(unserved, key=lambda u: (-u.compound.priority, u.compound.code)),
         categories=[
-            CategoryFill(c.key, names[c.key], stock.get(c.key, 0), sum(o.get(c.key, 0) for o in orders.values()),
-                         delivered.get(c.key, 0))
-            for c in categories
+            CategoryFill(key, names[key], stock.get(key, 0), sum(o.get(key, 0) for o in orders.values()),
+                         delivered.get(key, 0))
+            for key in keys
         ],
         compounds=sorted(fills.values(), key=lambda f: (f.rate, f.compound.code)),
     )

@@ -257,24 +257,26 @@ class PublishView:
             "candidate": candidate,
             "latest": latest,
             "already_published": latest is not None and latest.schedule_id == candidate.id,
+            "outdated": services.is_stale(self.request.dbsession, candidate),
             "diff": publishing.arrival_diff(latest.schedule if latest else None, candidate),
         }
 
     @view_config(request_method="POST", permission=Permission.PLAN_PUBLISH)
     def publish(self):
         request = self.request
-        candidate = self._candidate()
-        if str(candidate.id) != request.POST.get("schedule_id"):
-            # a newer solve finished after the preview: confirm what is actually published
-            _flash(request, "planner.publish.stale", "error")
-            return HTTPSeeOther(self.day.url("plan_publish"))
+        refusals = {
+            publishing.NotLatest: "planner.publish.stale",  # a newer solve finished after the preview
+            publishing.StaleSchedule: "planner.publish.outdated_refused",
+            publishing.PublishedMeanwhile: "planner.publish.meanwhile",
+            publishing.PublishError: "planner.publish.already",
+        }
         try:
-            publication = publishing.publish(request.dbsession, candidate, request.user.username)
-        except publishing.PublishedMeanwhile:
-            _flash(request, "planner.publish.meanwhile", "error")
-            return HTTPSeeOther(self.day.url("plan_publish"))
-        except publishing.PublishError:
-            _flash(request, "planner.publish.already", "error")
+            publication = publishing.publish_latest(
+                request.dbsession, self.day.date, self.day.retailer_id, _int(request.POST.get("schedule_id")),
+                request.user.username, confirm_stale=request.POST.get("confirm_outdated") == "1")
+        except publishing.PublishError as refused:
+            key = next(key for kind, key in refusals.items() if isinstance(refused, kind))
+            _flash(request, key, "error")
             return HTTPSeeOther(self.day.url("plan_publish"))
         _flash(request, "planner.publish.done", version=publication.version)
         return HTTPSeeOther(self.day.url("plan_version", version=publication.version))

@@ -25,10 +25,10 @@ from .accounts import AccountError, create_user
 from .importer import FILE_NAMES, ImportFailed, import_day
 from .live import local_today
 from .models import Compound, Retailer, Role, Schedule, SolveRun, SolveStatus, Truck, User
-from .publishing import publish
+from .exports import FORMATS, NothingToExport, export
+from .publishing import PublishError, StaleSchedule, publish, publish_latest
 from .services import (
     PlanningSettings,
-    export,
     latest_schedule,
     retailer_by_name,
     retailers_with_demand,
@@ -240,21 +240,42 @@ def _print_summary(dbsession, name: str, run_id: int, seconds: float) -> None:
 def cmd_export(args) -> int:
     with bootstrap(args.ini) as env, env["request"].tm:
         dbsession = env["request"].dbsession
-        if args.retailer:
-            retailer = _retailer(dbsession, args.retailer)
-        else:
-            planned = retailers_with_schedules(dbsession, args.date)
-            if not planned:
-                raise CommandError(f"no schedule for {args.date}")
-            if len(planned) > 1:
-                names = ", ".join(r.name for r in planned)
-                raise CommandError(f"{args.date} has plans of several retailers ({names}): "
-                                   "choose one with --retailer NAME", 2)
-            retailer = planned[0]
-        if latest_schedule(dbsession, args.date, retailer.id) is None:
-            raise CommandError(f"no schedule of {retailer.name} for {args.date}")
-        sys.stdout.write(export(dbsession, args.date, retailer_id=retailer.id, fmt=args.format))
+        retailer = _day_retailer(dbsession, args.date, args.retailer)
+        try:
+            sys.stdout.write(export(dbsession, args.date, retailer_id=retailer.id, fmt=args.format,
+                                    version=args.version, latest=args.latest))
+        except NothingToExport as missing:
+            raise CommandError(f"{retailer.name}: {missing}") from None
     return 0
+
+
+def cmd_publish(args) -> int:
+    with bootstrap(args.ini) as env, env["request"].tm:
+        dbsession = env["request"].dbsession
+        retailer = _day_retailer(dbsession, args.date, args.retailer)
+        schedule = latest_schedule(dbsession, args.date, retailer.id)
+        try:
+            publication = publish_latest(dbsession, args.date, retailer.id, schedule.id if schedule else None,
+                                         "cli", confirm_stale=args.force)
+        except StaleSchedule as stale:
+            raise CommandError(f"{retailer.name}: {stale} (--force publishes it)") from None
+        except PublishError as refused:
+            raise CommandError(f"{retailer.name}: {refused}") from None
+        print(f"{retailer.name} {args.date}: published version {publication.version} (schedule {schedule.id})")
+    return 0
+
+
+def _day_retailer(dbsession, date: dt.date, name: str | None) -> Retailer:
+    """The retailer named, else the only one with schedules that day."""
+    if name:
+        return _retailer(dbsession, name)
+    planned = retailers_with_schedules(dbsession, date)
+    if not planned:
+        raise CommandError(f"no schedule for {date}")
+    if len(planned) > 1:
+        names = ", ".join(r.name for r in planned)
+        raise CommandError(f"{date} has plans of several retailers ({names}): choose one with --retailer NAME", 2)
+    return planned[0]
 
 
 def cmd_adduser(args) -> int:
@@ -323,10 +344,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--time-limit", type=float, metavar="SECONDS")
     sub.add_argument("--retailer", metavar="NAME")
 
-    sub = command("export", cmd_export, "print the day's latest schedule")
+    sub = command("export", cmd_export, "print the day's published version (or another version, or the latest solve)")
     sub.add_argument("--date", type=_date, required=True)
-    sub.add_argument("--format", choices=("json", "csv"), required=True)
+    sub.add_argument("--format", choices=FORMATS, required=True)
     sub.add_argument("--retailer", metavar="NAME")
+    which = sub.add_mutually_exclusive_group()
+    which.add_argument("--version", type=int, metavar="N", help="the Nth published version")
+    which.add_argument("--latest", action="store_true", help="the newest solve, published or not")
+
+    sub = command("publish", cmd_publish, "publish the day's latest schedule as the next version")
+    sub.add_argument("--date", type=_date, required=True)
+    sub.add_argument("--retailer", metavar="NAME")
+    sub.add_argument("--force", action="store_true",
+                     help="publish even a schedule solved before a later import of the day")
 
     sub = command("adduser", cmd_adduser, "create an account (the password is asked for, or read from stdin)")
     sub.add_argument("--role", choices=[r.value for r in Role], required=True)

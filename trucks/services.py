@@ -1,5 +1,5 @@
-"""Between the database and the engine: a (date, retailer) day as a ``scheduling.Problem``, the
-engine's ``Result`` stored as a ``Schedule``, and the schedule exported as JSON or CSV.
+"""Between the database and the engine: a (date, retailer) day as a ``scheduling.Problem`` and
+the engine's ``Result`` stored as a ``Schedule`` with the facts it was solved on.
 
 The engine works in minutes after midnight with string ids; the database in local date-times
 and integer keys. Everything that converts between the two lives here.
@@ -7,7 +7,6 @@ and integer keys. Everything that converts between the two lives here.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from collections import defaultdict
 from collections.abc import Mapping
@@ -21,7 +20,6 @@ from scheduling import Problem, Result, Truck as EngineTruck, Unserved, Unserved
 from scheduling.travel import GreatCircleTravel, MatrixTravel
 
 from .constraints import active_constraints
-from .spreadsheet import csv_text
 from .models import (
     CommitteeReport,
     Compound,
@@ -299,14 +297,6 @@ def latest_schedule(dbsession: Session, date: dt.date, retailer_id: int) -> Sche
     ).first()
 
 
-def schedule_ordinal(dbsession: Session, schedule: Schedule) -> int:
-    """1 for the first schedule of its (date, retailer), 2 for the next solve, and so on."""
-    return dbsession.scalar(
-        select(func.count(Schedule.id)).where(
-            Schedule.date == schedule.date, Schedule.retailer_id == schedule.retailer_id,
-            Schedule.id <= schedule.id))
-
-
 def retailers_with_demand(dbsession: Session, date: dt.date) -> list[Retailer]:
     return list(dbsession.scalars(
         select(Retailer).where(Retailer.id.in_(select(Demand.retailer_id).where(Demand.date == date)))
@@ -321,80 +311,3 @@ def retailers_with_schedules(dbsession: Session, date: dt.date) -> list[Retailer
 
 def retailer_by_name(dbsession: Session, name: str) -> Retailer | None:
     return dbsession.scalar(select(Retailer).where(Retailer.name == name))
-
-
-# ---------------------------------------------------------------------------------------------
-# Export
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.isoformat(timespec="seconds")
-
-
-def schedule_document(dbsession: Session, schedule: Schedule) -> dict:
-    """The export's JSON document: routes by truck code with their stops in order, then the
-    unserved compounds with their reasons; times are ISO 8601 local date-times."""
-    schedule = load_schedule(dbsession, schedule.id)
-    return {
-        "date": schedule.date.isoformat(),
-        "version": schedule_ordinal(dbsession, schedule),
-        "routes": [
-            {
-                "truck_id": route.truck.code,
-                "depart": _iso(route.depart),
-                "return": _iso(route.back),
-                "stops": [
-                    {
-                        "compound_id": stop.compound.code,
-                        "arrival": _iso(stop.arrival),
-                        "departure": _iso(stop.departure),
-                        "deliveries": dict(sorted(stop.deliveries.items())),
-                    }
-                    for stop in route.stops
-                ],
-            }
-            for route in sorted(schedule.routes, key=lambda r: r.truck.code)
-        ],
-        "unserved": [
-            {"compound_id": u.compound.code, "reason": u.reason}
-            for u in sorted(schedule.unserved, key=lambda u: u.compound.code)
-        ],
-    }
-
-
-CSV_COLUMNS = ("date", "version", "truck_id", "plate", "stop", "compound_id", "compound_name", "town",
-               "arrival", "service_start", "departure", "unserved_reason")
-
-
-def schedule_csv(dbsession: Session, schedule: Schedule) -> str:
-    """One row per stop (in route order), then one per unserved compound with its reason;
-    a column per category holds the quantity delivered."""
-    schedule = load_schedule(dbsession, schedule.id)
-    version = schedule_ordinal(dbsession, schedule)
-    categories = sorted({k for r in schedule.routes for s in r.stops for k in s.deliveries})
-    rows = []
-    day = schedule.date.isoformat()
-    for route in sorted(schedule.routes, key=lambda r: r.truck.code):
-        for stop in route.stops:
-            rows.append([
-                day, version, route.truck.code, route.truck.plate, stop.seq, stop.compound.code,
-                stop.compound.name, stop.compound.town, _iso(stop.arrival), _iso(stop.start),
-                _iso(stop.departure), "",
-            ] + [stop.deliveries.get(key, 0) for key in categories])
-    for unserved in sorted(schedule.unserved, key=lambda u: u.compound.code):
-        compound = unserved.compound
-        rows.append([day, version, "", "", "", compound.code, compound.name, compound.town,
-                     "", "", "", unserved.reason] + [0] * len(categories))
-    return csv_text(CSV_COLUMNS + tuple(categories), rows)
-
-
-def export(dbsession: Session, date: dt.date, *, retailer_id: int, fmt: str) -> str:
-    """The latest schedule of the retailer's day as ``json`` or ``csv`` text."""
-    schedule = latest_schedule(dbsession, date, retailer_id)
-    if schedule is None:
-        raise LookupError(f"no schedule for {date}")
-    if fmt == "json":
-        return json.dumps(schedule_document(dbsession, schedule), ensure_ascii=False, indent=2) + "\n"
-    if fmt == "csv":
-        return schedule_csv(dbsession, schedule)
-    raise ValueError(f"unknown export format {fmt!r}: use json or csv")

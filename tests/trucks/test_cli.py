@@ -53,12 +53,36 @@ def test_import_then_solve_then_export(file_ini, file_database, tmp_path, capsys
     assert main(["solve", str(file_ini), "--date", "2022-04-20", "--time-limit", "0.5"]) == 0
     out = capsys.readouterr().out
     assert "逸刻" in out and "8 served, 0 unserved" in out
-    assert main(["export", str(file_ini), "--date", "2022-04-20", "--format", "json"]) == 0
-    document = json.loads(capsys.readouterr().out)
-    assert document["version"] == 1 and document["date"] == "2022-04-20"
-    assert sum(len(r["stops"]) for r in document["routes"]) + len(document["unserved"]) == 8
-    assert main(["export", str(file_ini), "--date", "2022-04-20", "--format", "csv", "--retailer", "逸刻"]) == 0
+    day = ["--date", "2022-04-20"]
+    assert main(["export", str(file_ini), *day, "--format", "json"]) == 1
+    assert "nothing published for 2022-04-20 (--latest exports the newest solve)" in capsys.readouterr().err
+    assert main(["export", str(file_ini), *day, "--format", "json", "--latest"]) == 0
+    latest = json.loads(capsys.readouterr().out)
+    assert latest["version"] is None and latest["date"] == "2022-04-20"
+    assert sum(len(r["stops"]) for r in latest["routes"]) + len(latest["unserved"]) == 8
+    assert main(["publish", str(file_ini), *day]) == 0
+    assert "逸刻 2022-04-20: published version 1" in capsys.readouterr().out
+    assert main(["publish", str(file_ini), *day]) == 1
+    assert "already published as version 1" in capsys.readouterr().err
+    assert main(["export", str(file_ini), *day, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == dict(latest, version=1)
+    assert main(["export", str(file_ini), *day, "--format", "csv", "--retailer", "逸刻", "--version", "1"]) == 0
     assert capsys.readouterr().out.startswith("date,version,truck_id,plate,stop,compound_id")
+    assert main(["export", str(file_ini), *day, "--format", "csv", "--version", "2"]) == 1
+    assert "no version 2 of 2022-04-20" in capsys.readouterr().err
+
+
+def test_publishing_a_schedule_older_than_an_import_needs_force(file_ini, file_database, tmp_path, capsys):
+    paths = write_files(tmp_path, make_csv_files())
+    assert main(import_args(file_ini, paths)) == 0
+    assert main(["solve", str(file_ini), "--date", "2022-04-20", "--time-limit", "0.3"]) == 0
+    assert main(import_args(file_ini, paths)) == 0  # the day changes after the solve
+    capsys.readouterr()
+    assert main(["publish", str(file_ini), "--date", "2022-04-20"]) == 1
+    assert "solved before a later import of the day" in capsys.readouterr().err
+    assert count(file_database, Publication) == 0
+    assert main(["publish", str(file_ini), "--date", "2022-04-20", "--force"]) == 0
+    assert count(file_database, Publication) == 1
 
 
 def test_import_with_problems_prints_each_and_changes_nothing(file_ini, file_database, tmp_path, capsys):

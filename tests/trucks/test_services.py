@@ -12,16 +12,14 @@ from tests.factories import DAY, make_csv_files, make_day
 from trucks.constraints import add_forbid, add_lock, add_pin
 from trucks.importer import import_day
 from trucks.models import CommitteeReport, Stock
+from trucks.exports import CSV_COLUMNS, export, schedule_document
+from trucks.publishing import publish
 from trucks.services import (
-    CSV_COLUMNS,
     PlanningSettings,
     build_problem,
-    export,
     latest_schedule,
     load_schedule,
     loaded_trucks,
-    schedule_document,
-    schedule_ordinal,
     store_schedule,
 )
 
@@ -154,9 +152,9 @@ def test_store_and_export_round_trip(dbsession):
     day = make_day(dbsession)
     day.compounds[3].window_end = 9 * 60 + 20
     day_problem, schedule = solve_and_store(dbsession, day)
-    document = json.loads(export(dbsession, DAY, retailer_id=day.retailer.id, fmt="json"))
+    document = json.loads(export(dbsession, DAY, retailer_id=day.retailer.id, fmt="json", latest=True))
     assert list(document) == ["date", "version", "routes", "unserved"]
-    assert document["date"] == "2022-04-20" and document["version"] == 1
+    assert document["date"] == "2022-04-20" and document["version"] is None  # not published
     seen = []
     for route in document["routes"]:
         assert list(route) == ["truck_id", "depart", "return", "stops"]
@@ -176,18 +174,18 @@ def test_store_and_export_round_trip(dbsession):
     assert stop.start.hour * 60 + stop.start.minute == pytest.approx(visit.start, abs=1)
 
 
-def test_version_counts_the_days_schedules_and_csv_has_a_row_per_stop(dbsession):
+def test_version_is_the_publications_number_and_csv_has_a_row_per_stop(dbsession):
     day = make_day(dbsession)
     _, first = solve_and_store(dbsession, day)
     _, second = solve_and_store(dbsession, day)
-    assert (schedule_ordinal(dbsession, first), schedule_ordinal(dbsession, second)) == (1, 2)
+    publish(dbsession, second, "planner")
     assert latest_schedule(dbsession, DAY, day.retailer.id) is second
-    assert schedule_document(dbsession, first)["version"] == 1
+    assert schedule_document(dbsession, first, None)["version"] is None
     rows = list(csv.DictReader(io.StringIO(export(dbsession, DAY, retailer_id=day.retailer.id, fmt="csv"))))
     stops = [r for r in rows if r["stop"]]
     assert len(stops) == sum(len(r.stops) for r in second.routes)
     assert len(rows) == len(stops) + len(second.unserved) == 8
-    assert {"version": "2", "truck_id": stops[0]["truck_id"]}.items() <= stops[0].items()
+    assert {"version": "1", "truck_id": stops[0]["truck_id"]}.items() <= stops[0].items()
     assert set(CSV_COLUMNS) | {"vegetables", "dairy", "eggs"} == set(rows[0])
     delivered = sum(int(r["vegetables"]) for r in stops)
     assert delivered == sum(s.deliveries.get("vegetables", 0) for r in second.routes for s in r.stops) > 0
@@ -196,7 +194,9 @@ def test_version_counts_the_days_schedules_and_csv_has_a_row_per_stop(dbsession)
 def test_export_without_schedule_or_with_unknown_format(dbsession):
     day = make_day(dbsession)
     with pytest.raises(LookupError):
-        export(dbsession, DAY, retailer_id=day.retailer.id, fmt="json")
+        export(dbsession, DAY, retailer_id=day.retailer.id, fmt="json", latest=True)
     solve_and_store(dbsession, day)
+    with pytest.raises(LookupError, match="nothing published"):
+        export(dbsession, DAY, retailer_id=day.retailer.id, fmt="json")
     with pytest.raises(ValueError, match="unknown export format"):
         export(dbsession, DAY, retailer_id=day.retailer.id, fmt="xml")

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from tests.factories import DAY, make_csv_files, make_day, make_retailer, make_user
 from tests.fieldday import publish_twin_at_next_flush
 from tests.views.planner_helpers import login, polylines, solve_now, table_rows
-from trucks import services, solving
+from trucks import exports, services, solving
 from trucks.publishing import publish
 from trucks.models import (
     CommitteeReport, Compound, ConstraintKind, PlanConstraint, Publication, Role, SolveRun, SolveStatus, Stock, Truck, utcnow,
@@ -74,9 +74,11 @@ def test_every_planner_route_renders(testapp, dbsession, mine):
     gantt = ET.fromstring(testapp.get(f"/plan/{D}/gantt.svg").text)
     assert len(gantt.findall(".//{http://www.w3.org/2000/svg}g[@class='lane']")) == len(schedule.routes)
 
-    exported = json.loads(testapp.get(f"/plan/{D}/export.json").text)
-    assert exported == json.loads(services.export(dbsession, mine.date, retailer_id=mine.retailer.id, fmt="json"))
-    csv_text = testapp.get(f"/plan/{D}/export.csv").text
+    testapp.get(f"/plan/{D}/export.json", status=404)  # nothing published: the page links ?latest=1
+    assert f"/plan/{D}/export.json?latest=1" in page.text
+    exported = json.loads(testapp.get(f"/plan/{D}/export.json", params={"latest": 1}).text)
+    assert exported == json.loads(exports.export(dbsession, mine.date, retailer_id=mine.retailer.id, fmt="json", latest=True))
+    csv_text = testapp.get(f"/plan/{D}/export.csv", params={"latest": 1}).text
     assert csv_text.splitlines()[0].startswith("date,version,truck_id")
     testapp.get(f"/plan/{D}/export.xml", status=404)
 

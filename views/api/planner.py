@@ -15,7 +15,8 @@ from trucks import publishing, solving
 from trucks.importer import FILE_NAMES, ImportFailed, import_day
 from trucks.live import truck_by_code
 from trucks.models import Compound, ImportBatch, PlanConstraint, Publication, Schedule, SolveRun, SolveStatus
-from trucks.services import PlanningSettings, is_stale, load_schedule, schedule_document
+from trucks.exports import schedule_document
+from trucks.services import PlanningSettings, is_stale, load_schedule
 
 from ..planner.day import PlanDay
 from ..planner.review import Review, build_review, day_categories
@@ -47,13 +48,14 @@ def run_json(run: SolveRun) -> dict:
     }
 
 
-def schedule_json(dbsession, schedule: Schedule) -> dict:
-    """The export's document (routes by truck code, unserved with reasons) plus the row's facts."""
+def schedule_json(dbsession, schedule: Schedule, version: int | None) -> dict:
+    """The export's document (routes by truck code, unserved with reasons) plus the row's facts;
+    ``version`` is the publication's number (None for a solve not published)."""
     return {
         "id": schedule.id,
         "status": schedule.status,
         "travel_minutes": schedule.travel_minutes,
-        **schedule_document(dbsession, schedule),
+        **schedule_document(dbsession, schedule, version),
     }
 
 
@@ -137,6 +139,12 @@ def diff_json(diff: publishing.ArrivalDiff) -> dict:
     }
 
 
+def _version_of(day: PlanDay, schedule: Schedule) -> int | None:
+    """The number the schedule is published as now, if it is the day's current version."""
+    latest = day.latest_publication
+    return latest.version if latest is not None and latest.schedule_id == schedule.id else None
+
+
 def _candidate_diff(day: PlanDay) -> publishing.ArrivalDiff:
     latest = day.latest_publication
     return publishing.arrival_diff(latest.schedule if latest else None, day.latest_schedule)
@@ -178,7 +186,7 @@ def day(request):
             "batches": [batch_json(batch) for batch in day.imports],
         },
         "solve_run": run_json(run) if run else None,
-        "schedule": schedule_json(request.dbsession, schedule) if schedule else None,
+        "schedule": schedule_json(request.dbsession, schedule, _version_of(day, schedule)) if schedule else None,
         "fill_rates": fill_rates_json(build_review(request, schedule)) if schedule else None,
         "published_version": day.latest_publication.version if day.latest_publication else None,
     }
@@ -459,5 +467,5 @@ def publication(request):
         raise HTTPNotFound()
     return {
         "publication": publication_json(request.dbsession, found),
-        "schedule": schedule_json(request.dbsession, found.schedule),
+        "schedule": schedule_json(request.dbsession, found.schedule, found.version),
     }

@@ -114,7 +114,7 @@ COMPONENTS: dict[str, dict] = {
         {
             "id": INTEGER,
             "date": DATE,
-            "version": {**INTEGER, "description": "the solve's number within the day (1 = first solve)"},
+            "version": {**nullable(INTEGER), "description": "the publication's number; null for a solve not published"},
             "status": STRING,
             "travel_minutes": NUMBER,
             "routes": array(

@@ -13,7 +13,7 @@ from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
 
 from trucks import constraints as plan_constraints
-from trucks import publishing, services, solving
+from trucks import exports, publishing, services, solving
 from trucks.importer import FILE_NAMES, ImportFailed, import_day
 from trucks.live import local_today
 from trucks.models import ConstraintKind, Schedule, SolveRun, SolveStatus
@@ -317,12 +317,19 @@ def version(request):
 
 @view_config(route_name="plan_export", permission=Permission.PLAN_READ, request_method="GET")
 def export(request):
-    """The day's latest schedule as JSON or CSV, as the command line exports it."""
+    """The day's published version, ``?version=N`` or the newest solve with ``?latest=1``, as
+    JSON or CSV: the command line's export."""
     day = PlanDay(request)
     fmt = request.matchdict["format"]
-    if fmt not in ("json", "csv") or day.latest_schedule is None:
+    if fmt not in exports.FORMATS:
         raise HTTPNotFound()
-    body = services.export(request.dbsession, day.date, retailer_id=day.retailer_id, fmt=fmt)
+    version = request.params.get("version")
+    try:
+        body = exports.export(request.dbsession, day.date, retailer_id=day.retailer_id, fmt=fmt,
+                              version=None if version is None else _int(version),
+                              latest=request.params.get("latest") == "1")
+    except exports.NothingToExport:
+        raise HTTPNotFound() from None
     response = Response(body, content_type="application/json" if fmt == "json" else "text/csv", charset="utf-8")
     response.content_disposition = f'attachment; filename="plan-{day.date.isoformat()}.{fmt}"'
     return response

@@ -46,8 +46,7 @@ batches = sa.Table("import_batches", metadata, sa.Column("id"), sa.Column("date"
 
 def upgrade() -> None:
     for table in TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("facts", sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
+        op.add_column(table, sa.Column("facts", sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
     _fill(op.get_bind())
 
 
@@ -90,5 +89,4 @@ def _fill(conn) -> None:
 
 def downgrade() -> None:
     for table in TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("facts")
+        op.drop_column(table, "facts")  # SQLite 3.35+ drops a column in place

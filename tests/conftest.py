@@ -145,3 +145,18 @@ def file_ini(tmp_path, file_database):
     path = tmp_path / "testing.ini"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_database(request, tmp_path):
+    """A migrated database of this test's own on each backend, for work that commits on several
+    connections at once (the session's shared database keeps each test's work uncommitted)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+        migrate(url)
+        yield url
+    else:
+        url = _postgres_database()
+        migrate(url)
+        yield url
+        _drop_postgres_database(url)

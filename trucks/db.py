@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import engine_from_config, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
+from transaction.interfaces import TransientError
 import zope.sqlalchemy
 
 from . import models  # noqa: F401  (registers every table before mappers are configured)
@@ -11,18 +13,41 @@ from . import models  # noqa: F401  (registers every table before mappers are co
 configure_mappers()
 
 
+class DatabaseBusy(OperationalError, TransientError):
+    """SQLite refused a write because another connection writes (or wrote since this
+    transaction's first read): the transaction manager runs the request again."""
+
+
 def get_engine(settings: dict, prefix: str = "sqlalchemy.") -> Engine:
     engine = engine_from_config(settings, prefix)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "handle_error", _sqlite_busy)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    """pysqlite begins a transaction only before a write and never before a SAVEPOINT, so a
+    savepoint would commit the request's work on release; SQLAlchemy's documented cure
+    ("Serializable isolation / Savepoints / Transactional DDL") is to turn that off here and
+    emit BEGIN ourselves (``_sqlite_begin``). WAL lets readers and a writer work at once."""
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def _sqlite_busy(context) -> None:
+    if "database is locked" in str(context.original_exception):
+        raise DatabaseBusy(context.statement, context.parameters, context.original_exception) \
+            from context.original_exception
 
 
 def get_session_factory(engine: Engine) -> sessionmaker[Session]:

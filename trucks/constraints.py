@@ -147,6 +147,27 @@ def add_lock(
     return constraint
 
 
+def add_constraint(
+    dbsession: Session, date: dt.date, retailer_id: int, kind: str, truck_code: str,
+    compound_code: str | None, schedule: Schedule | None,
+) -> PlanConstraint:
+    """The one way the page and the API add a constraint: ``truck_code`` and ``compound_code``
+    are the CSV ids (``truck_id``, ``compound_id``); a lock keeps the truck's route in
+    ``schedule``, the day's latest. An unknown code is refused like another retailer's."""
+    truck_id = dbsession.scalar(select(Truck.id).where(Truck.code == truck_code))
+    if truck_id is None:
+        raise NotOwned(f"no truck {truck_code}")
+    if kind == ConstraintKind.LOCK:
+        return add_lock(dbsession, date, retailer_id, truck_id, schedule)
+    if kind not in (ConstraintKind.PIN, ConstraintKind.FORBID):
+        raise ValueError(f"unknown constraint kind {kind!r}: use pin, forbid or lock")
+    compound_id = dbsession.scalar(select(Compound.id).where(Compound.code == compound_code))
+    if compound_id is None:
+        raise NotOwned(f"no compound {compound_code}")
+    add = add_pin if kind == ConstraintKind.PIN else add_forbid
+    return add(dbsession, date, retailer_id, truck_id, compound_id)
+
+
 def remove_constraint(dbsession: Session, date: dt.date, retailer_id: int, constraint_id: int) -> None:
     constraint = dbsession.get(PlanConstraint, constraint_id)
     if constraint is None or constraint.date != date or constraint.truck.retailer_id != retailer_id:

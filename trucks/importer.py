@@ -118,6 +118,11 @@ class ImportProblem:
     def reason(self) -> str:
         return self.message("en")
 
+    def as_dict(self, language: str = "en") -> dict[str, Any]:
+        """The problem as the page lists it and the API returns it."""
+        return {"file": self.file, "row": self.row, "column": self.column, "code": self.code,
+                "reason": self.message(language)}
+
     def __str__(self) -> str:
         return f"{self.file}:{self.row or ''}:{self.column or ''}: {self.reason}"
 
@@ -128,6 +133,10 @@ class ImportFailed(Exception):
     def __init__(self, problems: list[ImportProblem]):
         super().__init__(f"{len(problems)} problem(s) in the import")
         self.problems = problems
+
+    def by_place(self) -> list[ImportProblem]:
+        """The problems by file, row and column, as the page and the API list them."""
+        return sorted(self.problems, key=lambda p: (p.file, p.row or 0, p.column or ""))
 
 
 def new_access_token() -> str:

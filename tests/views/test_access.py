@@ -127,7 +127,7 @@ def test_a_planner_cannot_change_another_retailers_constraints(testapp, dbsessio
     for truck, compound in ((theirs.trucks[0], theirs.compounds[1]), (mine.trucks[0], theirs.compounds[1]),
                             (theirs.trucks[0], mine.compounds[1])):
         testapp.post(f"/plan/{world.date}/constraints",
-                     {"csrf_token": token, "action": "forbid", "truck_id": truck.id, "compound_id": compound.id},
+                     {"csrf_token": token, "action": "forbid", "truck_id": truck.code, "compound_id": compound.code},
                      status=404)
         testapp.post_json(url, {"kind": "forbid", "truck_id": truck.code, "compound_id": compound.code},
                           headers={"X-CSRF-Token": token}, status=404)
@@ -290,7 +290,7 @@ STATE_CHANGES = {
     "page solve": ("planner-a", lambda w: ("POST", f"/plan/{w.date}/solve", {}, None), SolveRun, 303),
     "api solve": ("planner-a", lambda w: ("POST", f"/api/days/{w.date}/solve", None, None), SolveRun, 202),
     "page constraint": ("planner-a", lambda w: ("POST", f"/plan/{w.date}/constraints", {
-        "action": "pin", "truck_id": w.mine.day.trucks[0].id, "compound_id": w.mine.day.compounds[0].id}, None),
+        "action": "pin", "truck_id": w.mine.day.trucks[0].code, "compound_id": w.mine.day.compounds[0].code}, None),
         PlanConstraint, 303),
     "api constraint": ("planner-a", lambda w: ("POST", f"/api/days/{w.date}/constraints", {
         "kind": "pin", "truck_id": "A-T1", "compound_id": "A-C01"}, None), PlanConstraint, 201),

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from tests.factories import DAY, make_csv_files, make_day, make_retailer, make_user
 from tests.fieldday import publish_twin_at_next_flush
 from tests.views.planner_helpers import login, polylines, solve_now, table_rows
-from trucks import exports, services, solving
+from trucks import exports, solving
 from trucks.publishing import publish
 from trucks.models import (
     CommitteeReport, Compound, ConstraintKind, PlanConstraint, Publication, Role, SolveRun, SolveStatus, Stock, Truck, utcnow,
@@ -153,22 +153,22 @@ def test_constraints_are_added_refused_and_removed_through_the_page(testapp, dbs
     page = testapp.get(f"/plan/{D}")
     form = page.forms["pin-form"]
     form["action"] = "pin"
-    form["compound_id"] = str(c1.id)
-    form["truck_id"] = str(truck.id)
+    form["compound_id"] = c1.code
+    form["truck_id"] = truck.code
     page = form.submit(status=303).follow()
     assert "已固定" in page.text
     assert table_rows(page, "table.constraints")[0][:3] == ["固定到车辆", truck.code, f"{c1.code} {c1.name}"]
 
     form = page.forms["pin-form"]
     form["action"] = "forbid"
-    form["compound_id"] = str(c1.id)
-    form["truck_id"] = str(truck.id)
+    form["compound_id"] = c1.code
+    form["truck_id"] = truck.code
     page = form.submit(status=303).follow()
     assert f"{c1.name} 已固定到 {truck.code}：请先移除那条固定" in page.text  # refused, with what to do
     assert len(table_rows(page, "table.constraints")) == 1
 
     form = page.forms["lock-form"]
-    form["truck_id"] = str(routed.truck_id)
+    form["truck_id"] = routed.truck.code
     page = form.submit(status=303).follow()
     locks = [row for row in table_rows(page, "table.constraints") if row[0] == "锁定路线"]
     assert locks and locks[0][1] == routed.truck.code
@@ -187,8 +187,8 @@ def test_a_resolve_honours_a_forbid_then_keeps_a_locked_route(testapp, dbsession
     other = next(t for t in mine.trucks if t.id != route.truck_id)
     form = testapp.get(f"/plan/{D}").forms["pin-form"]
     form["action"] = "forbid"
-    form["compound_id"] = str(moved.id)
-    form["truck_id"] = str(route.truck_id)
+    form["compound_id"] = moved.code
+    form["truck_id"] = route.truck.code
     form.submit(status=303)
 
     second = solve_now(dbsession, mine)
@@ -197,7 +197,7 @@ def test_a_resolve_honours_a_forbid_then_keeps_a_locked_route(testapp, dbsession
 
     other_route = [s.compound.code for r in second.routes if r.truck_id == other.id for s in r.stops]
     form = testapp.get(f"/plan/{D}").forms["lock-form"]
-    form["truck_id"] = str(other.id)
+    form["truck_id"] = other.code
     form.submit(status=303)
     third = solve_now(dbsession, mine)
     assert [s.compound.code for r in third.routes if r.truck_id == other.id for s in r.stops] == other_route
@@ -207,7 +207,7 @@ def test_posts_without_the_csrf_token_are_refused(testapp, dbsession, mine):
     solve_now(dbsession, mine)
     login(testapp, "planner-yike")
     testapp.post(f"/plan/{D}/constraints",
-                 {"action": "pin", "truck_id": mine.trucks[0].id, "compound_id": mine.compounds[0].id}, status=403)
+                 {"action": "pin", "truck_id": mine.trucks[0].code, "compound_id": mine.compounds[0].code}, status=403)
     testapp.post(f"/plan/{D}/publish", {"schedule_id": 1}, status=403)
     testapp.post(f"/plan/{D}/solve", status=403)
     assert dbsession.scalar(select(func.count(PlanConstraint.id))) == 0
@@ -235,8 +235,8 @@ def test_publish_versions_and_the_diff_of_moved_compounds(testapp, dbsession, mi
     moved = route.stops[0].compound
     other_truck = next(t for t in mine.trucks if t.id != route.truck_id)
     form = testapp.get(f"/plan/{D}").forms["pin-form"]
-    form["compound_id"] = str(moved.id)
-    form["truck_id"] = str(other_truck.id)
+    form["compound_id"] = moved.code
+    form["truck_id"] = other_truck.code
     form.submit(status=303)
     second = solve_now(dbsession, mine)
     assert moved.id in {s.compound_id for r in second.routes if r.truck_id == other_truck.id for s in r.stops}
@@ -301,9 +301,9 @@ def test_a_planner_never_reaches_another_retailers_day(testapp, dbsession, mine,
         ("forbid", theirs.compounds[0], mine.trucks[0]),
         ("lock", None, theirs.trucks[0]),
     ):
-        params = {"action": action, "truck_id": truck.id, "csrf_token": csrf}
+        params = {"action": action, "truck_id": truck.code, "csrf_token": csrf}
         if compound is not None:
-            params["compound_id"] = compound.id
+            params["compound_id"] = compound.code
         testapp.post(f"/plan/{D}/constraints", params, status=404)
     their_pin = PlanConstraint(date=theirs.date, kind=ConstraintKind.PIN, truck=theirs.trucks[0],
                                compound=theirs.compounds[0])

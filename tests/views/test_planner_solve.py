@@ -78,13 +78,10 @@ def test_solve_in_the_background_then_resolve_keeping_a_pin(live):
 
     compound_code, truck_code = sorted(placed.items())[0]
     other_code = "BG-T2" if truck_code == "BG-T1" else "BG-T1"
-    with factory() as session:
-        compound_id = session.scalar(select(Compound.id).where(Compound.code == compound_code))
-        other_id = session.scalar(select(Truck.id).where(Truck.code == other_code))
     form = page.forms["pin-form"]
     form["action"] = "pin"
-    form["compound_id"] = str(compound_id)
-    form["truck_id"] = str(other_id)
+    form["compound_id"] = compound_code
+    form["truck_id"] = other_code
     form.submit(status=303)
 
     second = solve_through_page(testapp, date)

@@ -8,15 +8,13 @@ from __future__ import annotations
 from functools import partial
 
 from pyramid.httpexceptions import HTTPNoContent, HTTPNotFound
-from sqlalchemy import select
 
 from trucks import constraints as plan_constraints
 from trucks import publishing, solving
-from trucks.importer import FILE_NAMES, ImportFailed, import_day
-from trucks.live import truck_by_code
-from trucks.models import Compound, ImportBatch, PlanConstraint, Publication, Schedule, SolveRun, SolveStatus
+from trucks.importer import FILE_NAMES, ImportFailed
+from trucks.models import ConstraintKind, ImportBatch, PlanConstraint, Publication, Schedule, SolveRun, SolveStatus
 from trucks.exports import schedule_document
-from trucks.services import PlanningSettings, is_stale, load_schedule
+from trucks.services import is_stale, load_schedule
 
 from ..planner.day import PlanDay
 from ..planner.review import Review, build_review, day_categories
@@ -226,24 +224,10 @@ def import_files(request):
             raise ApiError(400, f"send {kind} as a file part of the multipart body")
         files[kind] = part.file.read()
     try:
-        batch = import_day(
-            request.dbsession,
-            day.date,
-            files,
-            retailer_id=None if day.is_admin else day.retailer_id,
-            user=request.user.username,
-            max_stops_default=PlanningSettings.from_settings(request.registry.settings).max_stops_default,
-        )
+        batch = day.import_files(files)
     except ImportFailed as failed:
-        problems = sorted(failed.problems, key=lambda p: (p.file, p.row or 0, p.column or ""))
-        raise ApiError(
-            422,
-            "the import has problems: nothing was imported",
-            [
-                {"file": p.file, "row": p.row, "column": p.column, "code": p.code, "reason": p.message(request.language)}
-                for p in problems
-            ],
-        ) from None
+        raise ApiError(422, "the import has problems: nothing was imported",
+                       [p.as_dict(request.language) for p in failed.by_place()]) from None
     request.response.status = 201
     return batch_json(batch)
 
@@ -310,14 +294,6 @@ def constraints(request):
 NOT_YOURS = "the truck or compound is not one of yours for this day"
 
 
-def _compound_id(request, code: str) -> int:
-    """The id of the compound with that code; an unknown code is refused like another's."""
-    found = request.dbsession.scalar(select(Compound.id).where(Compound.code == code))
-    if found is None:
-        raise plan_constraints.NotOwned(code)
-    return found
-
-
 @planner_view(
     "api_constraints",
     "POST",
@@ -327,7 +303,7 @@ def _compound_id(request, code: str) -> int:
     responses={
         201: Reply("added", "Constraint"),
         404: Reply("the truck or compound is not one of the retailer's for the day", "Error"),
-        409: Reply("contradicts an active constraint (reason says which)", "Error"),
+        409: Reply("contradicts an active constraint, or nothing to lock (reason says which)", "Error"),
         422: Reply("the body is incomplete", "Error"),
     },
 )
@@ -336,22 +312,13 @@ def add_constraint(request):
     day = PlanDay(request)
     body = json_object(request)
     kind = body.get("kind")
+    if kind not in tuple(ConstraintKind):
+        raise ApiError(422, "kind must be pin, forbid or lock", [field_problem("kind", "unknown_kind", "pin, forbid or lock")])
     truck_code = text_field(body, "truck_id")
-    args = (request.dbsession, day.date, day.retailer_id)
+    compound_code = text_field(body, "compound_id") if kind != ConstraintKind.LOCK else None
     try:
-        truck = truck_by_code(request.dbsession, truck_code)
-        if truck is None:
-            raise plan_constraints.NotOwned(truck_code)
-        if kind in ("pin", "forbid"):
-            compound_id = _compound_id(request, text_field(body, "compound_id"))
-            add = plan_constraints.add_pin if kind == "pin" else plan_constraints.add_forbid
-            constraint = add(*args, truck.id, compound_id)
-        elif kind == "lock":
-            if day.latest_schedule is None:
-                raise ApiError(409, "nothing solved yet: there is no route to lock", reason="no_route")
-            constraint = plan_constraints.add_lock(*args, truck.id, day.latest_schedule)
-        else:
-            raise ApiError(422, "kind must be pin, forbid or lock", [field_problem("kind", "unknown_kind", "pin, forbid or lock")])
+        constraint = plan_constraints.add_constraint(request.dbsession, day.date, day.retailer_id, kind,
+                                                     truck_code, compound_code, day.latest_schedule)
     except plan_constraints.NotOwned:
         raise ApiError(404, NOT_YOURS) from None
     except plan_constraints.ConstraintError as refused:

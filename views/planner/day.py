@@ -20,9 +20,10 @@ from trucks.models import (
     Stock,
     Truck,
 )
+from trucks.importer import import_day
 from trucks.live import local_from_utc
 from trucks.publishing import latest_publication
-from trucks.services import latest_schedule, loaded_trucks
+from trucks.services import PlanningSettings, latest_schedule, loaded_trucks
 
 from ..security import scoped_retailer_id
 
@@ -56,6 +57,18 @@ class PlanDay:
     @property
     def is_admin(self) -> bool:
         return self.request.user.role == Role.ADMIN
+
+    def import_files(self, files) -> ImportBatch:
+        """The day's import as the user may make it (the page's and the API's): a planner's is
+        held to their retailer's trucks, stock, the demand it supplies and travel between its
+        places; the admin's and the coordinator's may change any compound's master data."""
+        unscoped = self.request.user.role in (Role.ADMIN, Role.COORDINATOR)
+        return import_day(
+            self.dbsession, self.date, files,
+            retailer_id=None if unscoped else self.retailer_id,
+            user=self.request.user.username,
+            max_stops_default=PlanningSettings.from_settings(self.request.registry.settings).max_stops_default,
+        )
 
     @cached_property
     def retailers(self) -> list[Retailer]:

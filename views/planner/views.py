@@ -14,7 +14,7 @@ from pyramid.view import view_config, view_defaults
 
 from trucks import constraints as plan_constraints
 from trucks import exports, publishing, services, solving
-from trucks.importer import FILE_NAMES, ImportFailed, import_day
+from trucks.importer import FILE_NAMES, ImportFailed
 from trucks.live import local_today
 from trucks.models import ConstraintKind, Schedule, SolveRun, SolveStatus
 from trucks.services import PlanningSettings, load_schedule
@@ -96,22 +96,11 @@ def import_files(request):
     day = PlanDay(request)
     files = {kind: _upload(request.POST.get(kind)) for kind in FILE_NAMES}
     try:
-        batch = import_day(
-            request.dbsession,
-            day.date,
-            {kind: data for kind, data in files.items() if data is not None},
-            retailer_id=None if day.is_admin else day.retailer_id,
-            user=request.user.username,
-            max_stops_default=int(request.registry.settings.get("scheduling.max_stops_default", 30)),
-        )
+        batch = day.import_files({kind: data for kind, data in files.items() if data is not None})
     except ImportFailed as failed:
         request.tm.doom()  # nothing of a failed import is kept
         request.response.status = 400
-        problems = sorted(failed.problems, key=lambda p: (p.file, p.row or 0, p.column or ""))
-        return day_page(request, day, problems=[
-            {"file": p.file, "row": p.row, "column": p.column, "reason": p.message(request.language)}
-            for p in problems
-        ])
+        return day_page(request, day, problems=[p.as_dict(request.language) for p in failed.by_place()])
     _flash(request, "planner.import.done", demand=batch.counts.get("demand_compounds", 0),
            trucks=batch.counts.get("trucks", 0))
     return _back_to_day(day, "imported")
@@ -214,18 +203,16 @@ def change_constraints(request):
     """Pin a compound to a truck, forbid one, lock a truck's route; remove any of them."""
     day = PlanDay(request)
     action = request.POST.get("action")
-    args = (request.dbsession, day.date, day.retailer_id)
     try:
         if action == "remove":
-            plan_constraints.remove_constraint(*args, _int(request.POST.get("constraint_id")))
+            plan_constraints.remove_constraint(request.dbsession, day.date, day.retailer_id,
+                                               _int(request.POST.get("constraint_id")))
             _flash(request, "planner.adjust.removed")
-        elif action in (ConstraintKind.PIN, ConstraintKind.FORBID):
-            add = plan_constraints.add_pin if action == ConstraintKind.PIN else plan_constraints.add_forbid
-            add(*args, _int(request.POST.get("truck_id")), _int(request.POST.get("compound_id")))
+        elif action in tuple(ConstraintKind):
+            plan_constraints.add_constraint(
+                request.dbsession, day.date, day.retailer_id, action, request.POST.get("truck_id", ""),
+                request.POST.get("compound_id"), day.latest_schedule)
             _flash(request, f"planner.adjust.added_{action}")
-        elif action == ConstraintKind.LOCK:
-            plan_constraints.add_lock(*args, _int(request.POST.get("truck_id")), day.latest_schedule)
-            _flash(request, "planner.adjust.added_lock")
         else:
             raise HTTPBadRequest(f"unknown action {action!r}: use pin, forbid, lock or remove")
     except plan_constraints.NotOwned:

@@ -1,6 +1,9 @@
 """Engine, session factory and the transaction-managed session, as in Pyramid's starter."""
 from __future__ import annotations
 
+import random
+import time
+
 from sqlalchemy import engine_from_config, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -45,7 +48,11 @@ def _sqlite_begin(connection) -> None:
 
 
 def _sqlite_busy(context) -> None:
+    """A write SQLite refused (another connection writes or wrote since this transaction read)
+    becomes ``DatabaseBusy``, after a short random pause so that the writers' retries do not
+    collide again."""
     if "database is locked" in str(context.original_exception):
+        time.sleep(random.uniform(0.02, 0.2))
         raise DatabaseBusy(context.statement, context.parameters, context.original_exception) \
             from context.original_exception
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import alembic.command
@@ -67,18 +68,27 @@ def _drop_postgres_database(url: str) -> None:
     server.dispose()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request, tmp_path_factory):
-    """A migrated, empty database of each backend, for the whole session."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+@contextmanager
+def migrated_database(backend: str, directory: Path):
+    """A migrated, empty database: a SQLite file in ``directory`` or a throwaway PostgreSQL one."""
+    if backend == "sqlite":
+        url = f"sqlite:///{directory / 'test.sqlite'}"
         migrate(url)
         yield url
     else:
         url = _postgres_database()
         migrate(url)
+        try:
+            yield url
+        finally:
+            _drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    """A migrated, empty database of each backend, for the whole session."""
+    with migrated_database(request.param, tmp_path_factory.mktemp("db")) as url:
         yield url
-        _drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session")
@@ -151,12 +161,5 @@ def file_ini(tmp_path, file_database):
 def fresh_database(request, tmp_path):
     """A migrated database of this test's own on each backend, for work that commits on several
     connections at once (the session's shared database keeps each test's work uncommitted)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
-        migrate(url)
+    with migrated_database(request.param, tmp_path) as url:
         yield url
-    else:
-        url = _postgres_database()
-        migrate(url)
-        yield url
-        _drop_postgres_database(url)

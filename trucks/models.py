@@ -176,8 +176,19 @@ class SolveRun(Base):
     schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id"), nullable=True)
 
 
+class _Facts:
+    """What a schedule keeps of a row: copied ``of`` it when solved, stored as a ``record``."""
+
+    @classmethod
+    def of(cls, row):
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+
+    def record(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass(frozen=True)
-class TruckFacts:
+class TruckFacts(_Facts):
     """A truck as a schedule was solved with it: later imports change the Truck, not this."""
 
     id: int
@@ -188,16 +199,9 @@ class TruckFacts:
     depot_lon: float
     max_stops: int
 
-    @classmethod
-    def of(cls, truck: Truck) -> TruckFacts:
-        return cls(**{f.name: getattr(truck, f.name) for f in fields(cls)})
-
-    def record(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class CompoundFacts:
+class CompoundFacts(_Facts):
     """A compound as a schedule was solved on it: later imports change the Compound, not this."""
 
     id: int
@@ -212,13 +216,6 @@ class CompoundFacts:
     window_start: int
     window_end: int
     priority: int
-
-    @classmethod
-    def of(cls, compound: Compound) -> CompoundFacts:
-        return cls(**{f.name: getattr(compound, f.name) for f in fields(cls)})
-
-    def record(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class Schedule(Base):

@@ -8,30 +8,27 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+#: a number as a spreadsheet reads one (a leading sign makes it no formula)
+NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def neutralised(cell):
     """The cell as a spreadsheet should see it: text that would start a formula is quoted."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) and not _is_number(cell):
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) and not NUMBER.match(cell):
         return QUOTE + cell
     return cell
 
 
 def restored(text: str) -> str:
     """An imported cell with the quote ``neutralised`` added taken off."""
-    if text.startswith(QUOTE) and text[1:].startswith(FORMULA_STARTS) and not _is_number(text[1:]):
+    if text.startswith(QUOTE) and text[1:].startswith(FORMULA_STARTS) and not NUMBER.match(text[1:]):
         return text[1:]
     return text
 

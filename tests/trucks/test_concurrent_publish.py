@@ -20,16 +20,23 @@ from views import main
 PUBLISHERS = 2
 
 
-def test_simultaneous_publications_each_get_one_version(fresh_database):
-    engine = get_engine({"sqlalchemy.url": fresh_database})
-    factory = get_session_factory(engine)
+def committed_day(factory, schedules: int, planners: tuple[str, ...] = ()):
+    """A day with ``schedules`` schedules (one stop each) and planner accounts, committed."""
     tm = transaction.TransactionManager(explicit=True)
     with tm:
         session = get_tm_session(factory, tm)
         day = make_day(session, prefix="CC")
         schedule_ids = [make_schedule(session, day, {0: [(i, "10:00", "10:00", "10:15")]}).id
-                        for i in range(PUBLISHERS)]
-        date, retailer_id = day.date, day.retailer.id
+                        for i in range(schedules)]
+        for name in planners:
+            make_user(session, Role.PLANNER, username=name, retailer=day.retailer)
+        return day.date, day.retailer.id, schedule_ids
+
+
+def test_simultaneous_publications_each_get_one_version(fresh_database):
+    engine = get_engine({"sqlalchemy.url": fresh_database})
+    factory = get_session_factory(engine)
+    date, retailer_id, schedule_ids = committed_day(factory, PUBLISHERS)
 
     both_read = threading.Barrier(PUBLISHERS, timeout=20)
     versions, errors, attempts = {}, [], []
@@ -67,15 +74,7 @@ def test_two_planners_publishing_the_day_at_once_through_the_api(fresh_database)
     """The same latest schedule published from two sessions at once: one version, one clear 409
     (already published), never a 500; the request that lost SQLite's write lock is run again."""
     engine = get_engine({"sqlalchemy.url": fresh_database})
-    factory = get_session_factory(engine)
-    tm = transaction.TransactionManager(explicit=True)
-    with tm:
-        session = get_tm_session(factory, tm)
-        day = make_day(session, prefix="CW")
-        schedule_id = make_schedule(session, day, {0: [(0, "10:00", "10:00", "10:15")]}).id
-        for name in ("planner-x", "planner-y"):
-            make_user(session, Role.PLANNER, username=name, retailer=day.retailer)
-        date = day.date.isoformat()
+    date, _, (schedule_id,) = committed_day(get_session_factory(engine), 1, ("planner-x", "planner-y"))
     app = main({}, dbengine=engine, **app_settings_for(fresh_database))
     clients = []
     for name in ("planner-x", "planner-y"):
@@ -97,6 +96,6 @@ def test_two_planners_publishing_the_day_at_once_through_the_api(fresh_database)
     for thread in threads:
         thread.join(60)
     assert sorted(statuses, key=lambda s: s[0]) == [(201, None), (409, "already_published")]
-    with factory() as session:
+    with get_session_factory(engine)() as session:
         assert session.scalars(select(Publication.version)).all() == [1]
     engine.dispose()

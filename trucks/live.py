@@ -416,7 +416,7 @@ def _reports_by_compound(dbsession: Session, date: dt.date, truck_id: int) -> di
     return {compound_id: Reports(**seen) for compound_id, seen in reports.items()}
 
 
-def _route_estimates(dbsession: Session, route: ScheduleRoute, date: dt.date) -> dict[int, Estimate]:
+def route_estimates(dbsession: Session, route: ScheduleRoute, date: dt.date) -> dict[int, Estimate]:
     """Estimates for every stop of a published route, by stop id."""
     midnight = dt.datetime.combine(date, dt.time())
     planned = [
@@ -484,7 +484,7 @@ def compound_day(dbsession: Session, compound: Compound, date: dt.date) -> Compo
         departure=stop.departure,
         goods=_goods(dbsession, stop.deliveries),
         change=change,
-        estimate=_route_estimates(dbsession, route, date)[stop.id],
+        estimate=route_estimates(dbsession, route, date)[stop.id],
         reports=reports,
     )
 
@@ -531,7 +531,7 @@ def driver_route(dbsession: Session, truck: Truck, date: dt.date) -> DriverRoute
     if found is None:
         return None
     publication, route = found
-    estimates = _route_estimates(dbsession, route, date)
+    estimates = route_estimates(dbsession, route, date)
     stops = tuple(
         DriverStop(
             stop_id=s.id,

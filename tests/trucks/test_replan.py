@@ -1,0 +1,149 @@
+"""Re-planning a published day from a moment on, checked by ``replan_check`` (independent of
+the engine's validation and of trucks.replan)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bench.days import lockdown_day
+from scheduling import Route, Visit, solve_day
+from tests.factories import make_day
+from tests.trucks.replan_check import replan_violations
+from trucks.live import driver_route, record_stop_event
+from trucks.publishing import latest_publication, publish
+from trucks.replan import ReplanError, kept_count, minutes_of, replan_day, replan_routes
+from trucks.services import PlanningSettings, build_problem, load_schedule, store_schedule
+
+SETTINGS = PlanningSettings(time_limit=1.0)
+ELEVEN = 11 * 60.0
+
+
+def _visit(cid, arrival, departure):
+    return Visit(cid, arrival, arrival, departure)
+
+
+def test_kept_stops_are_the_reported_ones_those_reached_before_the_cut_and_the_one_driven_to():
+    route = Route("T", 480, 900, (_visit("a", 500, 520), _visit("b", 600, 620), _visit("c", 700, 720),
+                                  _visit("d", 800, 820)), 60)
+    assert kept_count(route, (), 610, broken=False) == 2  # at b: b is under way
+    assert kept_count(route, (), 630, broken=False) == 3  # left b, driving to c
+    assert kept_count(route, (), 630, broken=True) == 2  # broken down on the road: c is not reached
+    assert kept_count(route, {"c"}, 550, broken=True) == 3  # the driver reported c: all before it stays
+    assert kept_count(route, (), 470, broken=False) == 0  # still at the depot
+
+
+@pytest.fixture(scope="module")
+def generated_day():
+    problem = lockdown_day(3, seed=2)
+    return problem, solve_day(problem, time_limit=3.0, seed=0)
+
+
+def test_breakdown_at_eleven_on_a_generated_day_keeps_the_morning_and_moves_the_rest(generated_day):
+    problem, published = generated_day
+    broken = max(published.routes, key=lambda r: len(r.visits)).truck_id
+    replan = replan_routes(problem, published.routes, broken=broken, cut=ELEVEN, time_limit=3.0)
+
+    assert replan_violations(problem, published.routes, replan.routes, broken=broken, cut=ELEVEN) == []
+    orphans = {v.compound_id for r in published.routes if r.truck_id == broken for v in r.visits
+               if v.compound_id not in replan.kept}
+    assert orphans and set(replan.reserved) | set(replan.dropped) == orphans
+    served = {v.compound_id for r in replan.routes for v in r.visits}
+    assert set(replan.reserved) <= served and not set(replan.dropped) & served
+    tails = {v.compound_id for r in published.routes for v in r.visits} - set(replan.kept)
+    assert {u.compound_id for u in replan.unserved} == tails - served
+    for moved in replan.moved:
+        assert moved.compound_id in served and moved.compound_id not in orphans
+    assert replan.moved_max >= replan.moved_mean >= 0
+
+
+def test_a_truck_that_has_not_left_yet_starts_from_its_depot_at_the_cut(generated_day):
+    problem, published = generated_day
+    late = 6 * 60.0  # before every shift: nothing kept, the broken truck's day goes to the others
+    broken = published.routes[0].truck_id
+    replan = replan_routes(problem, published.routes, broken=broken, cut=late, time_limit=2.0)
+    assert replan.kept == ()
+    assert broken not in {r.truck_id for r in replan.routes}
+    assert replan_violations(problem, published.routes, replan.routes, broken=broken, cut=late) == []
+
+
+def test_unknown_truck_is_refused(generated_day):
+    problem, published = generated_day
+    with pytest.raises(ReplanError, match="not on this day"):
+        replan_routes(problem, published.routes, broken="nobody", cut=ELEVEN)
+
+
+# --------------------------------------------------------------------------- through the database
+
+
+def _publish_solved_day(dbsession, prefix):
+    day = make_day(dbsession, prefix=prefix)
+    problem = build_problem(dbsession, day.date, day.retailer.id, SETTINGS)
+    result = solve_day(problem.problem, time_limit=SETTINGS.time_limit, seed=0)
+    schedule = store_schedule(dbsession, problem, result)
+    publish(dbsession, schedule, "planner")
+    return day, problem, load_schedule(dbsession, schedule.id)
+
+
+def _routes_now(dbsession, day):
+    """The published routes as the drivers' page now expects them (their reports applied)."""
+    routes = []
+    for truck in day.trucks:
+        found = driver_route(dbsession, truck, day.date)
+        if found is None:
+            continue
+        visits = tuple(Visit(s.compound_code, minutes_of(day.date, s.estimate.arrival),
+                             minutes_of(day.date, s.estimate.start), minutes_of(day.date, s.estimate.departure),
+                             s.goods and {g.key: g.quantity for g in s.goods})
+                       for s in found.stops)
+        routes.append(Route(truck.code, minutes_of(day.date, found.depart), minutes_of(day.date, found.back),
+                            visits, 0.0))
+    return routes
+
+
+def test_replan_keeps_reported_stops_moves_the_broken_trucks_compounds_and_publishes(dbsession):
+    day, problem, published = _publish_solved_day(dbsession, "RP1")
+    routes = sorted(published.routes, key=lambda r: len(r.stops))
+    running, broken = routes[0], routes[-1]
+    assert len(broken.stops) >= 2, "the tiny day should give the busier truck two stops or more"
+    # the running truck's driver reports its first stop, leaving 7 minutes later than planned
+    first = running.stops[0]
+    record_stop_event(dbsession, running.truck, day.date, first.id, "arrived", at=first.arrival)
+    left = first.departure + dt.timedelta(minutes=7)
+    record_stop_event(dbsession, running.truck, day.date, first.id, "departed", at=left)
+    cut = broken.stops[0].arrival + dt.timedelta(minutes=1)
+    before = _routes_now(dbsession, day)
+    reported = {first.compound.code}
+
+    outcome = replan_day(dbsession, day.date, day.retailer.id, SETTINGS, truck_code=broken.truck.code,
+                         cut=cut, user="planner")
+
+    assert outcome.publication.version == 2 and outcome.base_version == 1
+    assert latest_publication(dbsession, day.date, day.retailer.id).schedule_id == outcome.schedule.id
+    new = load_schedule(dbsession, outcome.schedule.id)
+    stops = {s.compound.code: (r.truck.code, s) for r in new.routes for s in r.stops}
+    assert stops[first.compound.code][1].departure == left  # as it happened, not as planned
+    assert stops[broken.stops[0].compound.code][0] == broken.truck.code  # under way at the cut: kept
+    after = [Route(r.truck.code, minutes_of(day.date, r.depart), minutes_of(day.date, r.back), tuple(
+        Visit(s.compound.code, minutes_of(day.date, s.arrival), minutes_of(day.date, s.start),
+              minutes_of(day.date, s.departure), s.deliveries) for s in r.stops), r.travel_minutes)
+        for r in new.routes]
+    assert replan_violations(problem.problem, before, after, broken=broken.truck.code,
+                             cut=minutes_of(day.date, cut), reported=reported, tol=0.02) == []
+    orphans = [s.compound.code for s in broken.stops[1:]]
+    unserved = {u.compound.code: u.reason for u in new.unserved}
+    for code in orphans:  # each of the broken truck's later compounds is re-served or listed with a reason
+        assert (code in stops and stops[code][0] != broken.truck.code) or code in unserved
+    assert new.params["replan"]["truck"] == broken.truck.code
+    assert new.params["replan"]["reserved"] + new.params["replan"]["dropped"] == len(orphans)
+
+
+def test_replan_refuses_an_unpublished_day_and_a_foreign_truck(dbsession):
+    day = make_day(dbsession, prefix="RP2")
+    other = make_day(dbsession, prefix="RP2B", retailer_name="叮咚")
+    cut = dt.datetime.combine(day.date, dt.time(11))
+    with pytest.raises(ReplanError, match="nothing is published"):
+        replan_day(dbsession, day.date, day.retailer.id, SETTINGS, truck_code=day.trucks[0].code, cut=cut)
+    _publish_solved_day(dbsession, "RP2C")
+    with pytest.raises(ReplanError, match="fleet"):
+        replan_day(dbsession, day.date, day.retailer.id, SETTINGS, truck_code=other.trucks[0].code, cut=cut)

@@ -1,0 +1,365 @@
+"""Re-planning a published day from a moment on: a truck breaks down (or runs late) at 11:00.
+
+Every stop already served or under way stays exactly as it happened; each truck still out
+starts from where it is, when it is free, with what it still carries; the broken truck is out
+of service; only the rest of the day is searched again, and committees keep their published
+windows where the fleet allows.
+
+The engine is used as it is. Its Truck starts and ends at one depot, but ``Problem.travel`` may
+be asymmetric, so a truck on the road is a *virtual location* whose outgoing row is its current
+stop's (it leaves from there) and whose incoming column is its depot's (it comes home there).
+
+``replan_routes`` is the pure part (engine types in, engine types out; the bench calls it on
+generated days); ``replan_day`` reads the published day and the drivers' reports from the
+database, stores the answer as a new Schedule and publishes it as the next version.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from scheduling import Compound, Problem, Result, Route, Truck, Unserved, UnservedReason, Visit, solve_day
+
+from .live import WINDOW_MINUTES, route_estimates, truck_by_code
+from .models import Publication, Schedule
+from .publishing import latest_publication, publish
+from .services import PlanningSettings, build_problem, load_schedule, store_schedule
+
+#: how far (minutes) the first search may move a published service start of a truck that still runs
+KEEP_MINUTES = 15.0
+
+
+class ReplanError(ValueError):
+    """A re-plan that cannot be made as asked; the message says why."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The pure part: engine types only
+
+
+@dataclass(frozen=True)
+class MovedWindow:
+    """A compound whose committee sees another quarter hour than published (or another truck)."""
+
+    compound_id: str
+    before: float  # published service start, minutes after midnight
+    after: float
+    truck_before: str
+    truck_after: str
+
+    @property
+    def minutes(self) -> float:
+        """Positive when service now starts later."""
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class Replan:
+    """Kept stops plus re-planned tails, and what the planner needs to judge the change."""
+
+    routes: tuple[Route, ...]
+    #: compounds of the published tails left without a stop, with the engine's reason
+    unserved: tuple[Unserved, ...]
+    kept: tuple[str, ...]  # compounds whose stop stays as it happened
+    #: the broken truck's compounds (after the cut) that another truck now serves
+    reserved: tuple[str, ...]
+    #: the broken truck's compounds that no truck can take
+    dropped: tuple[str, ...]
+    moved: tuple[MovedWindow, ...]
+    searches: int  # 1, or 2 when compounds needed their own windows back
+    seconds: float
+
+    @property
+    def travel_minutes(self) -> float:
+        return sum(r.travel_minutes for r in self.routes)
+
+    @property
+    def moved_mean(self) -> float:
+        return sum(abs(m.minutes) for m in self.moved) / len(self.moved) if self.moved else 0.0
+
+    @property
+    def moved_max(self) -> float:
+        return max((abs(m.minutes) for m in self.moved), default=0.0)
+
+
+@dataclass(frozen=True)
+class _TruckNow:
+    """A truck at the cut: what it keeps, where and when it is free, and what it has left."""
+
+    truck: Truck
+    depart: float  # the published departure from the depot (or when it may leave, if no route)
+    kept: tuple[Visit, ...]
+    location: int  # its last kept stop, or its depot
+    free_at: float
+    stock: dict[str, int]
+    stops_left: int
+    kept_travel: float
+
+
+def kept_count(route: Route, reported: Collection[str], cut: float, broken: bool) -> int:
+    """How many leading stops of ``route`` stay as they are at ``cut``.
+
+    A stop stays when the driver reported arriving or leaving, or when the truck is (by the
+    estimate) there before the cut; every stop before such a stop stays too. A truck still
+    running also keeps the stop it is driving to (it left its last place before the cut); a
+    broken-down truck reaches no further stop.
+    """
+    count = 0
+    for i, visit in enumerate(route.visits):
+        if visit.compound_id in reported or visit.arrival <= cut:
+            count = i + 1
+    if not broken and count < len(route.visits):
+        left_at = route.visits[count - 1].departure if count else route.depart
+        if left_at <= cut:
+            count += 1
+    return count
+
+
+def _trucks_now(problem: Problem, published: Mapping[str, Route], reported, cut: float, broken: str) -> list[_TruckNow]:
+    location = {c.id: c.location for c in problem.compounds}
+    states = []
+    for truck in problem.trucks:
+        route = published.get(truck.id)
+        visits = route.visits if route else ()
+        kept = visits[:kept_count(route, reported, cut, truck.id == broken)] if route else ()
+        here, travel, stock = truck.depot, 0.0, dict(truck.stock)
+        for visit in kept:
+            there = location.get(visit.compound_id, here)
+            travel += float(problem.travel[here, there])
+            here = there
+            for category, units in visit.deliveries.items():
+                stock[category] = max(0, stock.get(category, 0) - units)
+        free_at = max(cut, kept[-1].departure if kept else truck.shift_start)
+        states.append(_TruckNow(
+            truck=truck, depart=route.depart if route else free_at, kept=tuple(kept), location=here,
+            free_at=free_at, stock=stock, stops_left=max(0, truck.max_stops - len(kept)), kept_travel=travel))
+    return states
+
+
+def _rest_of_day(problem: Problem, states: Sequence[_TruckNow], broken: str, compounds) -> Problem:
+    """The trucks still running from where they are, and ``compounds``; a virtual location is
+    appended to the travel matrix for each truck that is away from its depot."""
+    running = [s for s in states
+               if s.truck.id != broken and s.free_at < s.truck.shift_end and s.stops_left > 0]
+    away = [s for s in running if s.location != s.truck.depot]
+    n = problem.travel.shape[0]
+    travel = np.zeros((n + len(away), n + len(away)))
+    travel[:n, :n] = problem.travel
+    for i, state in enumerate(away):
+        here, home = state.location, state.truck.depot
+        travel[n + i, :n] = problem.travel[here, :n]  # it leaves from its stop
+        travel[:n, n + i] = problem.travel[:n, home]  # and comes home to its depot
+        for j, other in enumerate(away):
+            travel[n + i, n + j] = 0.0 if i == j else problem.travel[here, other.truck.depot]
+    start = {s.truck.id: n + i for i, s in enumerate(away)}
+    trucks = tuple(
+        replace(s.truck, depot=start.get(s.truck.id, s.truck.depot), shift_start=s.free_at,
+                max_stops=s.stops_left, stock=s.stock, locked_route=None)
+        for s in running)
+    return Problem(trucks=trucks, compounds=tuple(compounds), travel=travel,
+                   load_limits_routes=problem.load_limits_routes)
+
+
+def _near(compound: Compound, start: float) -> Compound:
+    """The compound with its window narrowed to ``KEEP_MINUTES`` around a published start."""
+    ready, due = max(compound.ready, start - KEEP_MINUTES), min(compound.due, start + KEEP_MINUTES)
+    return compound if due < ready else replace(compound, ready=ready, due=due)
+
+
+def _weight(result: Result, by_id: Mapping[str, Compound]) -> int:
+    return sum(max(1, by_id[cid].priority) for cid in result.served_ids)
+
+
+def replan_routes(
+    problem: Problem,
+    published: Sequence[Route],
+    *,
+    broken: str,
+    cut: float,
+    reported: Collection[str] = (),
+    promised: Mapping[str, float] | None = None,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    lp_solver: str = "highs",
+) -> Replan:
+    """Re-plans ``problem``'s day from ``cut`` (minutes) with truck ``broken`` out of service.
+
+    ``published`` are the routes as now expected (the published plan moved by the drivers'
+    reports); ``reported`` the compounds a driver reported arriving at or leaving; ``promised``
+    the service starts committees were told (default: the routes' own). The first search keeps
+    the running trucks' compounds within ``KEEP_MINUTES`` of their promised start and gives the
+    broken truck's their own windows; if that leaves compounds out, a second search gives
+    those their own windows back and is taken only when it serves more (by priority): at
+    equal service the answer that moves fewer committees wins.
+    """
+    started = time.monotonic()
+    known = {t.id for t in problem.trucks}
+    if broken not in known:
+        raise ReplanError(f"truck {broken} is not on this day")
+    by_truck = {r.truck_id: r for r in published}
+    promised = dict(promised or {v.compound_id: v.start for r in published for v in r.visits})
+    states = _trucks_now(problem, by_truck, reported, cut, broken)
+    kept = {v.compound_id for s in states for v in s.kept}
+    by_id = {c.id: c for c in problem.compounds}
+    published_truck = {v.compound_id: r.truck_id for r in published for v in r.visits}
+    tails = [cid for r in published for v in r.visits
+             if (cid := v.compound_id) not in kept and cid in by_id]
+    orphans = {cid for cid in tails if published_truck[cid] == broken}
+    first = [by_id[cid] if cid in orphans else _near(by_id[cid], promised[cid]) for cid in tails]
+    limit = time_limit / 2
+    result = solve_day(_rest_of_day(problem, states, broken, first), time_limit=limit, seed=seed, lp_solver=lp_solver)
+    searches = 1
+    left_out = set(tails) - set(result.served_ids)
+    if left_out:
+        second = [by_id[c.id] if c.id in left_out else c for c in first]
+        retry = solve_day(_rest_of_day(problem, states, broken, second), time_limit=limit, seed=seed,
+                          lp_solver=lp_solver)
+        searches = 2
+        if _weight(retry, by_id) > _weight(result, by_id):
+            result = retry
+    routes = _joined_routes(problem, states, broken, result)
+    served = {v.compound_id: (r.truck_id, v.start) for r in routes for v in r.visits}
+    moved = tuple(
+        MovedWindow(cid, promised[cid], served[cid][1], published_truck[cid], served[cid][0])
+        for cid in tails
+        if cid in served and (_slot(served[cid][1]) != _slot(promised[cid]) or served[cid][0] != published_truck[cid])
+        and cid not in orphans
+    )
+    return Replan(
+        routes=routes,
+        unserved=tuple(u for u in result.unserved if u.compound_id in set(tails)),
+        kept=tuple(sorted(kept)),
+        reserved=tuple(sorted(c for c in orphans if c in served)),
+        dropped=tuple(sorted(c for c in orphans if c not in served)),
+        moved=moved,
+        searches=searches,
+        seconds=time.monotonic() - started,
+    )
+
+
+def _slot(minutes: float) -> int:
+    """The quarter hour a committee is told (see ``trucks.live.service_window``)."""
+    return math.floor(round(minutes * 60) / 60 / WINDOW_MINUTES)
+
+
+def _joined_routes(problem: Problem, states: Sequence[_TruckNow], broken: str, result: Result) -> tuple[Route, ...]:
+    """Each truck's kept stops followed by its re-planned tail, timed as a whole day."""
+    tails = {r.truck_id: r for r in result.routes}
+    routes = []
+    for state in states:
+        truck, tail = state.truck, tails.get(state.truck.id)
+        if not state.kept and tail is None:
+            continue
+        if tail is not None:
+            depart = state.depart if state.kept else tail.depart
+            routes.append(Route(truck.id, depart, tail.back, state.kept + tail.visits,
+                                state.kept_travel + tail.travel_minutes))
+        elif truck.id == broken:  # out of service where it stands: no return trip is planned
+            routes.append(Route(truck.id, state.depart, max(state.free_at, state.kept[-1].departure),
+                                state.kept, state.kept_travel))
+        else:
+            home = float(problem.travel[state.location, truck.depot])
+            routes.append(Route(truck.id, state.depart, state.kept[-1].departure + home, state.kept,
+                                state.kept_travel + home))
+    return tuple(routes)
+
+
+# ---------------------------------------------------------------------------------------------
+# The database part
+
+
+@dataclass(frozen=True)
+class ReplanOutcome:
+    """A stored and published re-plan."""
+
+    replan: Replan
+    schedule: Schedule
+    publication: Publication
+    base_version: int  # the version it re-planned
+
+
+def minutes_of(date: dt.date, moment: dt.datetime) -> float:
+    """A local date-time of ``date`` as minutes after its midnight (the engine's clock)."""
+    return (moment - dt.datetime.combine(date, dt.time())).total_seconds() / 60
+
+
+def _published_routes(dbsession: Session, schedule: Schedule, truck_codes) -> tuple[list[Route], set[str], dict[str, float]]:
+    """The published routes as now expected (moved by the drivers' reports), the compounds a
+    driver reported at, and the service starts committees were told."""
+    date = schedule.date
+    routes, reported, promised = [], set(), {}
+    for route in schedule.routes:
+        if route.truck.code not in truck_codes:
+            continue
+        estimates = route_estimates(dbsession, route, date)
+        visits = []
+        for stop in route.stops:
+            estimate = estimates[stop.id]
+            code = stop.compound.code
+            if estimate.arrived_at is not None or estimate.departed_at is not None:
+                reported.add(code)
+            promised[code] = minutes_of(date, stop.start)
+            visits.append(Visit(code, minutes_of(date, estimate.arrival), minutes_of(date, estimate.start),
+                                minutes_of(date, estimate.departure), stop.deliveries, stop.fill))
+        routes.append(Route(route.truck.code, minutes_of(date, route.depart), minutes_of(date, route.back),
+                            tuple(visits), route.travel_minutes))
+    return routes, reported, promised
+
+
+def replan_day(
+    dbsession: Session,
+    date: dt.date,
+    retailer_id: int,
+    settings: PlanningSettings,
+    *,
+    truck_code: str,
+    cut: dt.datetime,
+    user: str = "",
+) -> ReplanOutcome:
+    """Re-plans the retailer's published day from ``cut`` with ``truck_code`` out of service,
+    stores it as a new Schedule and publishes it as the next version.
+
+    Raises ReplanError when nothing is published, the truck is not the retailer's or not on
+    the day, or the cut is not on the date.
+    """
+    if cut.date() != date:
+        raise ReplanError(f"{cut:%Y-%m-%d %H:%M} is not on {date}")
+    publication = latest_publication(dbsession, date, retailer_id)
+    if publication is None:
+        raise ReplanError(f"nothing is published for {date}: solve and publish the day first")
+    truck = truck_by_code(dbsession, truck_code)
+    if truck is None or truck.retailer_id != retailer_id:
+        raise ReplanError(f"no truck {truck_code!r} in this retailer's fleet")
+    day = build_problem(dbsession, date, retailer_id, settings)
+    if truck_code not in day.truck_ids:
+        raise ReplanError(f"truck {truck_code} is not loaded on {date}")
+    published = load_schedule(dbsession, publication.schedule_id)
+    routes, reported, promised = _published_routes(dbsession, published, day.truck_ids)
+    replan = replan_routes(
+        day.problem, routes, broken=truck_code, cut=minutes_of(date, cut), reported=reported,
+        promised=promised, time_limit=settings.time_limit, seed=settings.seed, lp_solver=settings.solver)
+    served = {v.compound_id for r in replan.routes for v in r.visits}
+    settled = tuple(u for u in day.settled if u.compound_id not in served)
+    already = served | {u.compound_id for u in settled} | {u.compound_id for u in replan.unserved}
+    still_unserved = tuple(
+        Unserved(u.compound.code, UnservedReason(u.reason))
+        for u in published.unserved if u.compound.code not in already)
+    result = Result(
+        routes=replan.routes, unserved=replan.unserved + still_unserved, travel_minutes=replan.travel_minutes,
+        seconds=replan.seconds, iterations=0, seed=settings.seed)
+    schedule = store_schedule(dbsession, replace(day, settled=settled), result, params={
+        "solver": settings.solver, "time_limit": settings.time_limit,
+        "replan": {
+            "truck": truck_code, "from": cut.strftime("%H:%M"), "base_version": publication.version,
+            "kept": len(replan.kept), "reserved": len(replan.reserved), "dropped": len(replan.dropped),
+            "moved": len(replan.moved), "moved_mean": round(replan.moved_mean, 1),
+            "moved_max": round(replan.moved_max, 1), "searches": replan.searches,
+        },
+    })
+    return ReplanOutcome(replan, schedule, publish(dbsession, schedule, user), publication.version)

@@ -23,10 +23,11 @@ from sqlalchemy import exists, select
 from . import demo
 from .accounts import AccountError, create_user
 from .importer import FILE_NAMES, ImportFailed, import_day
-from .live import local_today
+from .live import FieldInputError, local_today, parse_clock, truck_by_code
 from .models import Compound, Retailer, Role, Schedule, SolveRun, SolveStatus, Truck, User
 from .exports import FORMATS, NothingToExport, export
 from .publishing import PublishError, StaleSchedule, publish, publish_latest
+from .replan import ReplanError, replan_day
 from .services import (
     PlanningSettings,
     latest_schedule,
@@ -278,6 +279,35 @@ def _day_retailer(dbsession, date: dt.date, name: str | None) -> Retailer:
     return planned[0]
 
 
+def cmd_replan(args) -> int:
+    with bootstrap(args.ini) as env:
+        planning = _planning(env, args.time_limit)
+        with env["request"].tm:
+            dbsession = env["request"].dbsession
+            truck = truck_by_code(dbsession, args.truck)
+            if truck is None:
+                raise CommandError(f"no truck {args.truck!r}")
+            if args.retailer and _retailer(dbsession, args.retailer).id != truck.retailer_id:
+                raise CommandError(f"truck {args.truck} is not {args.retailer}'s")
+            try:
+                cut = parse_clock(args.date, args.from_time)
+                outcome = replan_day(dbsession, args.date, truck.retailer_id, planning, truck_code=truck.code,
+                                     cut=cut, user="cli")
+            except (ReplanError, FieldInputError, PublishError) as refused:
+                raise CommandError(str(refused)) from None
+            replan = outcome.replan
+            print(f"{truck.retailer.name} {args.date}: {truck.code} out of service from {cut:%H:%M}; "
+                  f"version {outcome.base_version} re-planned in {replan.seconds:.1f} s")
+            print(f"kept {len(replan.kept)} stops; {truck.code}'s later compounds: {len(replan.reserved)} "
+                  f"re-served, {len(replan.dropped)} not today")
+            print(f"windows moved: {len(replan.moved)} (mean {replan.moved_mean:.0f} min, "
+                  f"max {replan.moved_max:.0f} min)")
+            for unserved in replan.unserved:
+                print(f"not today: {unserved.compound_id} ({unserved.reason})")
+            print(f"published version {outcome.publication.version}")
+    return 0
+
+
 def cmd_adduser(args) -> int:
     password = args.password if args.password is not None else _read_password(sys.stdin)
     with bootstrap(args.ini) as env, env["request"].tm:
@@ -357,6 +387,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--retailer", metavar="NAME")
     sub.add_argument("--force", action="store_true",
                      help="publish even a schedule solved before a later import of the day")
+
+    sub = command("replan", cmd_replan, "take a truck out of service from a time and re-plan the rest of the "
+                  "published day; the answer is published as the next version")
+    sub.add_argument("--date", type=_date, required=True)
+    sub.add_argument("--truck", required=True, metavar="TRUCK_ID", help="the truck out of service")
+    sub.add_argument("--from", dest="from_time", required=True, metavar="HH:MM",
+                     help="from when; stops without a driver's report count as done when the truck was there before it")
+    sub.add_argument("--retailer", metavar="NAME", help="a check: the truck must be this retailer's")
+    sub.add_argument("--time-limit", type=float, metavar="SECONDS")
 
     sub = command("adduser", cmd_adduser, "create an account (the password is asked for, or read from stdin)")
     sub.add_argument("--role", choices=[r.value for r in Role], required=True)

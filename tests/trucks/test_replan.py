@@ -3,14 +3,20 @@ the engine's validation and of trucks.replan)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
 from bench.days import lockdown_day
 from scheduling import Route, Visit, solve_day
-from tests.factories import make_day
+from tests.factories import make_csv_files, make_day
+from tests.trucks.test_cli import import_args, write_files
 from tests.trucks.replan_check import replan_violations
+from trucks.cli import main
 from trucks.live import driver_route, record_stop_event
+from trucks.models import Schedule
 from trucks.publishing import latest_publication, publish
 from trucks.replan import ReplanError, kept_count, minutes_of, replan_day, replan_routes
 from trucks.services import PlanningSettings, build_problem, load_schedule, store_schedule
@@ -147,3 +153,26 @@ def test_replan_refuses_an_unpublished_day_and_a_foreign_truck(dbsession):
     _publish_solved_day(dbsession, "RP2C")
     with pytest.raises(ReplanError, match="fleet"):
         replan_day(dbsession, day.date, day.retailer.id, SETTINGS, truck_code=other.trucks[0].code, cut=cut)
+
+
+def test_replan_command_publishes_the_next_version_and_export_shows_it(file_ini, file_database, tmp_path, capsys):
+    assert main(import_args(file_ini, write_files(tmp_path, make_csv_files()))) == 0
+    assert main(["solve", str(file_ini), "--date", "2022-04-20", "--time-limit", "0.5"]) == 0
+    replan = ["replan", str(file_ini), "--date", "2022-04-20", "--truck", "A-T1", "--from", "11:00"]
+    assert main(replan) == 1
+    assert "nothing is published" in capsys.readouterr().err
+    engine = create_engine(file_database)
+    with Session(engine) as session, session.begin():
+        publish(session, session.scalars(select(Schedule)).one(), "planner")
+        first = {stop.compound.code: stop.arrival for route in session.scalars(select(Schedule)).one().routes
+                 for stop in route.stops if route.truck.code == "A-T1" and stop.arrival.time() <= dt.time(11)}
+    engine.dispose()
+    assert main(replan + ["--retailer", "叮咚"]) == 1
+    assert main(replan + ["--time-limit", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "A-T1 out of service from 11:00" in out and "published version 2" in out
+    assert main(["export", str(file_ini), "--date", "2022-04-20", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["version"] == 2
+    truck_one = next((r for r in document["routes"] if r["truck_id"] == "A-T1"), {"stops": []})
+    assert {s["compound_id"] for s in truck_one["stops"]} == set(first)  # nothing new after 11:00

@@ -240,6 +240,26 @@ COMPONENTS: dict[str, dict] = {
         optional=("confirm_outdated",),
     ),
     "Published": obj({"publication": ref("Publication"), "diff": ref("ArrivalDiff")}),
+    "ReplanRequest": obj(
+        {
+            "truck_id": {**STRING, "description": "the truck out of service (its code)"},
+            "from": {**STRING, "pattern": r"^\d{1,2}:\d{2}$", "description": "HH:MM on the day: out of service from then"},
+        }
+    ),
+    "Replanned": obj(
+        {
+            "publication": ref("Publication"),
+            "base_version": {**INTEGER, "description": "the version that was re-planned"},
+            "truck_id": STRING,
+            "from": STRING,
+            "kept": {**array(STRING), "description": "compounds whose stop stays as it happened"},
+            "reserved": {**array(STRING), "description": "the truck's later compounds another truck now serves"},
+            "dropped": {**array(STRING), "description": "the truck's later compounds no truck can take today"},
+            "moved": array(obj({"compound_id": STRING, "minutes": NUMBER, "truck_before": STRING, "truck_after": STRING})),
+            "unserved": array(obj({"compound_id": STRING, "reason": STRING})),
+            "seconds": NUMBER,
+        }
+    ),
     "PublicationDetail": obj({"publication": ref("Publication"), "schedule": ref("Schedule")}),
     "Goods": obj({"category": STRING, "name_zh": STRING, "name_en": STRING, "quantity": INTEGER}),
     "Estimate": obj(

@@ -271,6 +271,128 @@ def _joined_routes(problem: Problem, states: Sequence[_TruckNow], broken: str, r
 
 
 # ---------------------------------------------------------------------------------------------
+# An urgent stop: one compound added to the published routes without re-planning them
+
+
+#: how far an urgent stop may push a published service start before the planner must choose
+URGENT_SHIFT_MINUTES = 15.0
+
+
+@dataclass(frozen=True)
+class Insertion:
+    """The urgent compound put on ``truck_id``'s route at ``position`` (0: first stop)."""
+
+    truck_id: str
+    position: int
+    route: Route  # the whole route with the stop inserted and the later stops retimed
+    deliveries: Mapping[str, int]  # what the truck has left for it
+    #: later stops whose service start moves (by any amount), with before and after
+    moves: tuple[MovedWindow, ...]
+    extra_travel: float
+
+    @property
+    def largest_move(self) -> float:
+        return max((abs(m.minutes) for m in self.moves), default=0.0)
+
+    @property
+    def within_limit(self) -> bool:
+        return self.largest_move <= URGENT_SHIFT_MINUTES + 1e-6
+
+    @property
+    def visit(self) -> Visit:
+        return self.route.visits[self.position]
+
+
+def urgent_insertions(
+    problem: Problem, published: Sequence[Route], compound_id: str, *, cut: float, reported: Collection[str] = (),
+) -> list[Insertion]:
+    """Every place the compound fits on the published routes after ``cut`` (stops served or
+    under way stay first), best first: those moving no published start by more than
+    ``URGENT_SHIFT_MINUTES`` by extra travel, then the others by their largest move.
+
+    A later stop's service never starts earlier than published (its committee was told that
+    time); the truck hands the compound what it has left after its published stops.
+    """
+    by_id = {c.id: c for c in problem.compounds}
+    urgent = by_id.get(compound_id)
+    if urgent is None:
+        raise ReplanError(f"compound {compound_id} has no order to serve on this day")
+    if any(v.compound_id == compound_id for r in published for v in r.visits):
+        raise ReplanError(f"compound {compound_id} is already on the published plan")
+    routes = {r.truck_id: r for r in published}
+    found = []
+    for truck in problem.trucks:
+        if urgent.allowed_trucks is not None and truck.id not in urgent.allowed_trucks:
+            continue
+        route = routes.get(truck.id) or Route(truck.id, max(cut, truck.shift_start), max(cut, truck.shift_start), (), 0.0)
+        if len(route.visits) >= truck.max_stops:
+            continue
+        left = dict(truck.stock)
+        for visit in route.visits:
+            for category, units in visit.deliveries.items():
+                left[category] = left.get(category, 0) - units
+        deliveries = {c: min(q, max(0, left.get(c, 0))) for c, q in urgent.demand.items() if q > 0}
+        if urgent.demand and not any(deliveries.values()):
+            continue  # nothing it asked for is left on this truck
+        first = kept_count(route, reported, cut, broken=False)
+        for position in range(first, len(route.visits) + 1):
+            inserted = _inserted(problem, truck, route, position, urgent, deliveries, cut, by_id)
+            if inserted is not None:
+                found.append(inserted)
+    found.sort(key=lambda i: (not i.within_limit, i.extra_travel if i.within_limit else i.largest_move,
+                              i.extra_travel))
+    return found
+
+
+def _inserted(problem, truck, route, position, urgent, deliveries, cut, by_id) -> Insertion | None:
+    """The route with ``urgent`` at ``position``, retimed; None when a window or the shift breaks."""
+    travel = problem.travel
+    location = {c.id: c.location for c in problem.compounds}
+    if position:
+        previous = route.visits[position - 1]
+        here, clock = location[previous.compound_id], max(previous.departure, cut)
+    else:
+        here, clock = truck.depot, max(cut, truck.shift_start)
+    arrival = clock + float(travel[here, urgent.location])
+    start = max(arrival, urgent.ready)
+    if start > urgent.due + 1e-6:
+        return None
+    fill = {c: deliveries.get(c, 0) / q for c, q in urgent.demand.items() if q > 0}
+    visits = list(route.visits[:position])
+    visits.append(Visit(urgent.id, arrival, start, start + urgent.service, deliveries, fill))
+    here, clock = urgent.location, start + urgent.service
+    moves = []
+    for visit in route.visits[position:]:
+        compound = by_id.get(visit.compound_id)
+        there = location.get(visit.compound_id, here)
+        arrival = max(visit.arrival, clock + float(travel[here, there]))
+        start = max(arrival, visit.start)
+        if compound is not None and start > compound.due + 1e-6:
+            return None
+        if start > visit.start + 1e-6:
+            moves.append(MovedWindow(visit.compound_id, visit.start, start, truck.id, truck.id))
+        clock = start + (visit.departure - visit.start)
+        visits.append(Visit(visit.compound_id, arrival, start, clock, visit.deliveries, visit.fill))
+        here = there
+    back = clock + float(travel[here, truck.depot])
+    if back > truck.shift_end + 1e-6:
+        return None
+    depart = route.depart if position else min(route.depart, visits[0].arrival - float(travel[truck.depot, urgent.location]))
+    minutes = _travel_along(problem, truck, visits, location)
+    return Insertion(truck.id, position, Route(truck.id, depart, back, tuple(visits), minutes), deliveries,
+                     tuple(moves), minutes - _travel_along(problem, truck, route.visits, location))
+
+
+def _travel_along(problem: Problem, truck: Truck, visits, location) -> float:
+    here, minutes = truck.depot, 0.0
+    for visit in visits:
+        there = location.get(visit.compound_id, here)
+        minutes += float(problem.travel[here, there])
+        here = there
+    return minutes + float(problem.travel[here, truck.depot])
+
+
+# ---------------------------------------------------------------------------------------------
 # The database part
 
 
@@ -289,9 +411,12 @@ def minutes_of(date: dt.date, moment: dt.datetime) -> float:
     return (moment - dt.datetime.combine(date, dt.time())).total_seconds() / 60
 
 
-def _published_routes(dbsession: Session, schedule: Schedule, truck_codes) -> tuple[list[Route], set[str], dict[str, float]]:
-    """The published routes as now expected (moved by the drivers' reports), the compounds a
-    driver reported at, and the service starts committees were told."""
+def _published_routes(
+    dbsession: Session, schedule: Schedule, truck_codes, *, expected: bool = True,
+) -> tuple[list[Route], set[str], dict[str, float]]:
+    """The published routes as now expected (moved by the drivers' reports; with ``expected``
+    False as published), the compounds a driver reported at, and the service starts committees
+    were told."""
     date = schedule.date
     routes, reported, promised = [], set(), {}
     for route in schedule.routes:
@@ -305,8 +430,9 @@ def _published_routes(dbsession: Session, schedule: Schedule, truck_codes) -> tu
             if estimate.arrived_at is not None or estimate.departed_at is not None:
                 reported.add(code)
             promised[code] = minutes_of(date, stop.start)
-            visits.append(Visit(code, minutes_of(date, estimate.arrival), minutes_of(date, estimate.start),
-                                minutes_of(date, estimate.departure), stop.deliveries, stop.fill))
+            times = estimate if expected else stop
+            visits.append(Visit(code, minutes_of(date, times.arrival), minutes_of(date, times.start),
+                                minutes_of(date, times.departure), stop.deliveries, stop.fill))
         routes.append(Route(route.truck.code, minutes_of(date, route.depart), minutes_of(date, route.back),
                             tuple(visits), route.travel_minutes))
     return routes, reported, promised
@@ -363,3 +489,66 @@ def replan_day(
         },
     })
     return ReplanOutcome(replan, schedule, publish(dbsession, schedule, user), publication.version)
+
+
+@dataclass(frozen=True)
+class UrgentOptions:
+    """Where an urgent compound could go on the published day, best first."""
+
+    compound_id: str
+    base_version: int
+    options: tuple[Insertion, ...]
+
+    @property
+    def best(self) -> Insertion | None:
+        """The best place that moves no published window more than the limit, if there is one."""
+        return self.options[0] if self.options and self.options[0].within_limit else None
+
+
+def _published_day(dbsession: Session, date: dt.date, retailer_id: int, settings: PlanningSettings):
+    publication = latest_publication(dbsession, date, retailer_id)
+    if publication is None:
+        raise ReplanError(f"nothing is published for {date}: solve and publish the day first")
+    day = build_problem(dbsession, date, retailer_id, settings)
+    return publication, day, load_schedule(dbsession, publication.schedule_id)
+
+
+def urgent_options(
+    dbsession: Session, date: dt.date, retailer_id: int, settings: PlanningSettings, *, compound_code: str,
+    cut: dt.datetime,
+) -> UrgentOptions:
+    """The places an urgent compound (one with an order for the day that the published plan
+    does not serve) fits on the published routes from ``cut`` on."""
+    publication, day, published = _published_day(dbsession, date, retailer_id, settings)
+    routes, reported, _ = _published_routes(dbsession, published, day.truck_ids, expected=False)
+    options = urgent_insertions(day.problem, routes, compound_code, cut=minutes_of(date, cut), reported=reported)
+    return UrgentOptions(compound_code, publication.version, tuple(options))
+
+
+def insert_urgent(
+    dbsession: Session, date: dt.date, retailer_id: int, settings: PlanningSettings, *, compound_code: str,
+    cut: dt.datetime, truck_code: str, position: int, user: str = "",
+) -> tuple[Insertion, Publication]:
+    """Puts the urgent compound where the planner chose (truck and position among the options),
+    stores the published day with that one route changed and publishes it as the next version.
+    Raises ReplanError when that place is not (or no longer) possible."""
+    publication, day, published = _published_day(dbsession, date, retailer_id, settings)
+    routes, reported, _ = _published_routes(dbsession, published, day.truck_ids, expected=False)
+    options = urgent_insertions(day.problem, routes, compound_code, cut=minutes_of(date, cut), reported=reported)
+    chosen = next((o for o in options if o.truck_id == truck_code and o.position == position), None)
+    if chosen is None:
+        raise ReplanError(f"{compound_code} does not fit on truck {truck_code} at stop {position + 1}")
+    changed = {r.truck_id: r for r in routes} | {truck_code: chosen.route}
+    order = {code: i for i, code in enumerate(day.truck_ids)}
+    result = Result(
+        routes=tuple(sorted(changed.values(), key=lambda r: order[r.truck_id])),
+        unserved=tuple(Unserved(u.compound.code, UnservedReason(u.reason))
+                       for u in published.unserved if u.compound.code != compound_code),
+        travel_minutes=sum(r.travel_minutes for r in changed.values()), seconds=0.0, iterations=0,
+        seed=settings.seed)
+    schedule = store_schedule(dbsession, replace(day, settled=()), result, params={
+        "urgent": {"compound": compound_code, "truck": truck_code, "position": position + 1,
+                   "from": cut.strftime("%H:%M"), "base_version": publication.version,
+                   "moved": len(chosen.moves), "largest_move": round(chosen.largest_move, 1)},
+    })
+    return chosen, publish(dbsession, schedule, user)

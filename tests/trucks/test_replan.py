@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -11,14 +12,24 @@ from sqlalchemy.orm import Session
 
 from bench.days import lockdown_day
 from scheduling import Route, Visit, solve_day
-from tests.factories import make_csv_files, make_day
+from tests.factories import DAY, make_csv_files, make_day
+from tests.fieldday import publish_day
 from tests.trucks.test_cli import import_args, write_files
 from tests.trucks.replan_check import replan_violations
 from trucks.cli import main
 from trucks.live import driver_route, record_stop_event
 from trucks.models import Schedule
 from trucks.publishing import latest_publication, publish
-from trucks.replan import ReplanError, kept_count, minutes_of, replan_day, replan_routes
+from trucks.replan import (
+    ReplanError,
+    insert_urgent,
+    kept_count,
+    minutes_of,
+    replan_day,
+    replan_routes,
+    urgent_insertions,
+    urgent_options,
+)
 from trucks.services import PlanningSettings, build_problem, load_schedule, store_schedule
 
 SETTINGS = PlanningSettings(time_limit=1.0)
@@ -176,3 +187,58 @@ def test_replan_command_publishes_the_next_version_and_export_shows_it(file_ini,
     assert document["version"] == 2
     truck_one = next((r for r in document["routes"] if r["truck_id"] == "A-T1"), {"stops": []})
     assert {s["compound_id"] for s in truck_one["stops"]} == set(first)  # nothing new after 11:00
+
+
+# --------------------------------------------------------------------------- urgent stop
+
+
+def test_an_urgent_stop_goes_where_it_fits_best_without_moving_windows(generated_day):
+    problem, published = generated_day
+    route = max(published.routes, key=lambda r: len(r.visits))
+    urgent = route.visits[len(route.visits) // 2]  # taken off its route: as if it had never been planned
+    without = [replace(r, visits=tuple(v for v in r.visits if v.compound_id != urgent.compound_id))
+               for r in published.routes]
+    options = urgent_insertions(problem, without, urgent.compound_id, cut=9 * 60.0)
+
+    assert options and options[0].within_limit  # at least its old place fits, moving nobody
+    best = options[0]
+    assert best.visit.compound_id == urgent.compound_id and best.extra_travel >= -1e-6
+    changed = [best.route if r.truck_id == best.truck_id else r for r in without]
+    assert replan_violations(problem, without, changed, broken="", cut=9 * 60.0) == []
+    within = [o for o in options if o.within_limit]
+    assert [o.extra_travel for o in within] == sorted(o.extra_travel for o in within)
+    for option in options:
+        old = {v.compound_id: v.start for r in without if r.truck_id == option.truck_id for v in r.visits}
+        for visit in option.route.visits:
+            if visit.compound_id != urgent.compound_id:
+                assert visit.start >= old[visit.compound_id] - 1e-6  # never earlier than told
+        assert {m.compound_id for m in option.moves} == {
+            v.compound_id for v in option.route.visits if v.compound_id in old and v.start > old[v.compound_id] + 1e-6}
+    with pytest.raises(ReplanError, match="already on the published plan"):
+        urgent_insertions(problem, published.routes, urgent.compound_id, cut=9 * 60.0)
+
+
+def test_urgent_stop_is_published_as_the_next_version_with_every_other_stop_unchanged(dbsession):
+    published = publish_day(dbsession, prefix="UR1", date=DAY)
+    day = published.day
+    urgent = day.compounds[2]  # not on the hand-made plan
+    cut = dt.datetime.combine(DAY, dt.time(9))
+    found = urgent_options(dbsession, DAY, day.retailer.id, SETTINGS, compound_code=urgent.code, cut=cut)
+    assert found.base_version == 1 and found.best is not None
+    best = found.best
+    chosen, publication = insert_urgent(
+        dbsession, DAY, day.retailer.id, SETTINGS, compound_code=urgent.code, cut=cut, truck_code=best.truck_id,
+        position=best.position, user="planner")
+    assert publication.version == 2 and chosen == best
+    new = load_schedule(dbsession, publication.schedule_id)
+    before = {s.compound.code: (s.arrival, s.start, s.departure) for r in published.schedule.routes for s in r.stops}
+    after = {s.compound.code: (s.arrival, s.start, s.departure) for r in new.routes for s in r.stops}
+    assert set(after) == set(before) | {urgent.code}
+    assert all(after[code][1] - before[code][1] <= dt.timedelta(minutes=15) for code in before)
+    stop = next(s for r in new.routes for s in r.stops if s.compound.code == urgent.code)
+    assert stop.route.truck.code == best.truck_id and any(stop.deliveries.values())
+    with pytest.raises(ReplanError, match="already on the published plan"):
+        urgent_options(dbsession, DAY, day.retailer.id, SETTINGS, compound_code=urgent.code, cut=cut)
+    with pytest.raises(ReplanError, match="does not fit"):
+        insert_urgent(dbsession, DAY, day.retailer.id, SETTINGS, compound_code=day.compounds[4].code, cut=cut,
+                      truck_code=best.truck_id, position=99)

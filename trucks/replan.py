@@ -172,10 +172,6 @@ def _near(compound: Compound, start: float) -> Compound:
     return compound if due < ready else replace(compound, ready=ready, due=due)
 
 
-def _weight(result: Result, by_id: Mapping[str, Compound]) -> int:
-    return sum(max(1, by_id[cid].priority) for cid in result.served_ids)
-
-
 def replan_routes(
     problem: Problem,
     published: Sequence[Route],
@@ -192,15 +188,17 @@ def replan_routes(
 
     ``published`` are the routes as now expected (the published plan moved by the drivers'
     reports); ``reported`` the compounds a driver reported arriving at or leaving; ``promised``
-    the service starts committees were told (default: the routes' own). The first search keeps
-    the running trucks' compounds within ``KEEP_MINUTES`` of their promised start and gives the
-    broken truck's their own windows; if that leaves compounds out, a second search gives
-    those their own windows back and is taken only when it serves more (by priority): at
-    equal service the answer that moves fewer committees wins.
+    the service starts committees were told (default: the routes' own).
+
+    Three answers compete, and the one serving the most (by priority) wins, then the one moving
+    the fewest committees, then the shortest: (1) the running trucks keep their published tails
+    and the broken truck's compounds are inserted one by one where they push no published start
+    by more than ``URGENT_SHIFT_MINUTES``; (2) a search with the running trucks' compounds held
+    within ``KEEP_MINUTES`` of their promised start and the broken truck's on their own windows;
+    (3) when that search leaves compounds out, the same with those on their own windows again.
     """
     started = time.monotonic()
-    known = {t.id for t in problem.trucks}
-    if broken not in known:
+    if broken not in {t.id for t in problem.trucks}:
         raise ReplanError(f"truck {broken} is not on this day")
     by_truck = {r.truck_id: r for r in published}
     promised = dict(promised or {v.compound_id: v.start for r in published for v in r.visits})
@@ -208,39 +206,98 @@ def replan_routes(
     kept = {v.compound_id for s in states for v in s.kept}
     by_id = {c.id: c for c in problem.compounds}
     published_truck = {v.compound_id: r.truck_id for r in published for v in r.visits}
-    tails = [cid for r in published for v in r.visits
-             if (cid := v.compound_id) not in kept and cid in by_id]
+    tails = [cid for r in published for v in r.visits if (cid := v.compound_id) not in kept and cid in by_id]
     orphans = {cid for cid in tails if published_truck[cid] == broken}
+
+    answers = [(_with_orphans_inserted(problem, states, by_truck, broken, orphans, cut), {})]
     first = [by_id[cid] if cid in orphans else _near(by_id[cid], promised[cid]) for cid in tails]
     limit = time_limit / 2
     result = solve_day(_rest_of_day(problem, states, broken, first), time_limit=limit, seed=seed, lp_solver=lp_solver)
-    searches = 1
+    answers.append((_joined_routes(problem, states, broken, result), {u.compound_id: u.reason for u in result.unserved}))
     left_out = set(tails) - set(result.served_ids)
     if left_out:
         second = [by_id[c.id] if c.id in left_out else c for c in first]
         retry = solve_day(_rest_of_day(problem, states, broken, second), time_limit=limit, seed=seed,
                           lp_solver=lp_solver)
-        searches = 2
-        if _weight(retry, by_id) > _weight(result, by_id):
-            result = retry
-    routes = _joined_routes(problem, states, broken, result)
-    served = {v.compound_id: (r.truck_id, v.start) for r in routes for v in r.visits}
-    moved = tuple(
-        MovedWindow(cid, promised[cid], served[cid][1], published_truck[cid], served[cid][0])
-        for cid in tails
-        if cid in served and (_slot(served[cid][1]) != _slot(promised[cid]) or served[cid][0] != published_truck[cid])
-        and cid not in orphans
-    )
+        answers.append((_joined_routes(problem, states, broken, retry),
+                        {u.compound_id: u.reason for u in retry.unserved}))
+
+    def moved_in(routes) -> tuple[MovedWindow, ...]:
+        served = {v.compound_id: (r.truck_id, v.start) for r in routes for v in r.visits}
+        return tuple(
+            MovedWindow(cid, promised[cid], served[cid][1], published_truck[cid], served[cid][0])
+            for cid in tails
+            if cid in served and cid not in orphans
+            and (_slot(served[cid][1]) != _slot(promised[cid]) or served[cid][0] != published_truck[cid]))
+
+    def score(answer):
+        routes = answer[0]
+        weight = sum(max(1, by_id[v.compound_id].priority) for r in routes for v in r.visits if v.compound_id in by_id)
+        return weight, -len(moved_in(routes)), -sum(r.travel_minutes for r in routes)
+
+    routes, reasons = max(answers, key=score)
+    served = {v.compound_id for r in routes for v in r.visits}
     return Replan(
         routes=routes,
-        unserved=tuple(u for u in result.unserved if u.compound_id in set(tails)),
+        unserved=tuple(Unserved(cid, reasons.get(cid, UnservedReason.FLEET_FULL)) for cid in tails if cid not in served),
         kept=tuple(sorted(kept)),
         reserved=tuple(sorted(c for c in orphans if c in served)),
         dropped=tuple(sorted(c for c in orphans if c not in served)),
-        moved=moved,
-        searches=searches,
+        moved=moved_in(routes),
+        searches=len(answers) - 1,
         seconds=time.monotonic() - started,
     )
+
+
+def _with_orphans_inserted(problem, states, by_truck, broken, orphans, cut) -> tuple[Route, ...]:
+    """The running trucks' published tails from where they are (no stop earlier than published,
+    a stop whose window has passed left out), then each of the broken truck's compounds, highest
+    priority first, at its best place that pushes no published start too far."""
+    by_id = {c.id: c for c in problem.compounds}
+    routes = []
+    for state in states:
+        route = by_truck.get(state.truck.id)
+        if state.truck.id == broken:
+            routes.append(Route(state.truck.id, state.depart, max(state.free_at, state.kept[-1].departure),
+                                state.kept, state.kept_travel) if state.kept else None)
+            continue
+        tail = route.visits[len(state.kept):] if route else ()
+        routes.append(_retimed_tail(problem, state, tail, by_id))
+    current = [r for r in routes if r is not None]
+    for cid in sorted(orphans, key=lambda c: (-by_id[c].priority, c)):
+        options = urgent_insertions(problem, current, cid, cut=cut, exclude=(broken,))
+        if options and options[0].within_limit:
+            best = options[0]
+            current = [best.route if r.truck_id == best.truck_id else r for r in current]
+            if best.truck_id not in {r.truck_id for r in current}:
+                current.append(best.route)
+    return tuple(current)
+
+
+def _retimed_tail(problem: Problem, state: _TruckNow, tail, by_id) -> Route | None:
+    """The truck's kept stops, then its published tail driven from where it is now."""
+    location = {c.id: c.location for c in problem.compounds}
+    truck = state.truck
+    while True:
+        here, clock, visits = state.location, state.free_at, list(state.kept)
+        for visit in tail:
+            compound = by_id.get(visit.compound_id)
+            if compound is None:
+                continue
+            arrival = max(visit.arrival, clock + float(problem.travel[here, compound.location]))
+            start = max(arrival, visit.start, compound.ready)
+            if start > compound.due + 1e-6:
+                continue  # too late for its window now: it goes without
+            clock = start + compound.service
+            visits.append(Visit(compound.id, arrival, start, clock, visit.deliveries, visit.fill))
+            here = compound.location
+        back = clock + float(problem.travel[here, truck.depot])
+        if back <= truck.shift_end + 1e-6 or not tail:
+            break
+        tail = tail[:-1]
+    if not visits:
+        return None
+    return Route(truck.id, state.depart, back, tuple(visits), _travel_along(problem, truck, visits, location))
 
 
 def _slot(minutes: float) -> int:
@@ -305,13 +362,15 @@ class Insertion:
 
 def urgent_insertions(
     problem: Problem, published: Sequence[Route], compound_id: str, *, cut: float, reported: Collection[str] = (),
+    exclude: Collection[str] = (),
 ) -> list[Insertion]:
     """Every place the compound fits on the published routes after ``cut`` (stops served or
     under way stay first), best first: those moving no published start by more than
     ``URGENT_SHIFT_MINUTES`` by extra travel, then the others by their largest move.
 
     A later stop's service never starts earlier than published (its committee was told that
-    time); the truck hands the compound what it has left after its published stops.
+    time); the truck hands the compound what it has left after its published stops. Trucks in
+    ``exclude`` (one out of service) are not considered.
     """
     by_id = {c.id: c for c in problem.compounds}
     urgent = by_id.get(compound_id)
@@ -322,7 +381,7 @@ def urgent_insertions(
     routes = {r.truck_id: r for r in published}
     found = []
     for truck in problem.trucks:
-        if urgent.allowed_trucks is not None and truck.id not in urgent.allowed_trucks:
+        if truck.id in exclude or urgent.allowed_trucks is not None and truck.id not in urgent.allowed_trucks:
             continue
         route = routes.get(truck.id) or Route(truck.id, max(cut, truck.shift_start), max(cut, truck.shift_start), (), 0.0)
         if len(route.visits) >= truck.max_stops:

@@ -30,6 +30,7 @@ def includeme(config) -> None:
     config.add_route("plan_version", "/plan/{date}/versions/{version}")
     config.add_route("plan_export", "/plan/{date}/export.{format}")
     config.add_route("plan_replan", "/plan/{date}/replan")
+    config.add_route("plan_urgent", "/plan/{date}/urgent")
 
     # drivers (their own truck)
     config.add_route("driver_home", "/driver")
@@ -50,6 +51,7 @@ def includeme(config) -> None:
     config.add_route("api_publications", "/api/days/{date}/publications")
     config.add_route("api_publication", "/api/days/{date}/publications/{version}")
     config.add_route("api_replan", "/api/days/{date}/replans")
+    config.add_route("api_urgent", "/api/days/{date}/urgent-stops")
     config.add_route("api_compound", "/api/compounds/{token}")
     config.add_route("api_compound_report", "/api/compounds/{token}/report")
     config.add_route("api_driver_day", "/api/driver/days/{date}")

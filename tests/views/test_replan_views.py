@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from tests.factories import DAY, make_day, make_user
+from tests.fieldday import publish_day
 from tests.views.api_helpers import api_login, documented
 from tests.views.planner_helpers import login, solve_now
 from trucks.models import Role
@@ -63,3 +64,41 @@ def test_a_driver_may_not_replan(testapp, dbsession):
     headers = {"X-CSRF-Token": api_login(testapp, "driver-rv3")}
     testapp.post_json(URL + "/replans", {"truck_id": day.trucks[0].code, "from": "11:00"}, headers=headers,
                       status=403)
+
+
+def test_urgent_stop_page_lists_the_places_and_publishes_the_choice(testapp, dbsession):
+    published = publish_day(dbsession, prefix="RV4", date=DAY)
+    make_user(dbsession, Role.PLANNER, username="planner-rv4", retailer=published.day.retailer)
+    login(testapp, "planner-rv4")
+    urgent = published.day.compounds[2]
+    form = testapp.get(f"/plan/{DAY.isoformat()}").forms["urgent-form"]
+    form["compound"] = urgent.code
+    form["from"] = "09:00"
+    options = form.submit(status=200)
+    rows = options.html.select("table.urgent-options tbody tr")
+    assert rows and "15" in options.html.select_one("section.card p").text
+    shown = options.forms[next(k for k in options.forms if options.forms[k].action.endswith("/urgent"))].submit(
+        status=303).follow()
+    assert "/versions/2" in shown.request.url and urgent.code in shown.text
+    planned = testapp.get(f"/plan/{DAY.isoformat()}/urgent", {"compound": urgent.code, "from": "09:00"}, status=303)
+    assert "already on the published plan" in planned.follow().text
+
+
+def test_urgent_stop_through_the_api(testapp, dbsession):
+    published = publish_day(dbsession, prefix="RV5", date=DAY)
+    make_user(dbsession, Role.PLANNER, username="planner-rv5", retailer=published.day.retailer)
+    headers = {"X-CSRF-Token": api_login(testapp, "planner-rv5")}
+    urgent = published.day.compounds[2].code
+    found = documented(testapp, testapp.get(URL + "/urgent-stops", {"compound_id": urgent, "from": "09:00"}),
+                       "get_urgent")
+    assert found["base_version"] == 1 and found["options"][0]["within_limit"]
+    best = found["options"][0]
+    bad = testapp.post_json(URL + "/urgent-stops", {"compound_id": urgent, "from": "09:00", "truck_id": best["truck_id"]},
+                            headers=headers, status=422)
+    assert documented(testapp, bad, "post_urgent")["problems"][0]["field"] == "position"
+    answer = documented(testapp, testapp.post_json(URL + "/urgent-stops", {
+        "compound_id": urgent, "from": "09:00", "truck_id": best["truck_id"], "position": best["position"]},
+        headers=headers, status=201), "post_urgent")
+    assert answer["publication"]["version"] == 2 and answer["inserted"] == best
+    again = testapp.get(URL + "/urgent-stops", {"compound_id": urgent, "from": "09:00"}, status=409)
+    assert "already on the published plan" in documented(testapp, again, "get_urgent")["error"]

@@ -260,6 +260,30 @@ COMPONENTS: dict[str, dict] = {
             "seconds": NUMBER,
         }
     ),
+    "UrgentOption": obj(
+        {
+            "truck_id": STRING,
+            "position": {**INTEGER, "description": "0 for the first stop of the route"},
+            "arrival": LOCAL_TIME,
+            "start": LOCAL_TIME,
+            "deliveries": QUANTITIES,
+            "extra_travel_minutes": NUMBER,
+            "within_limit": {**BOOLEAN, "description": "no published start pushed by more than 15 minutes"},
+            "moves": array(obj({"compound_id": STRING, "before": LOCAL_TIME, "after": LOCAL_TIME, "minutes": NUMBER})),
+        }
+    ),
+    "UrgentOptions": obj(
+        {"compound_id": STRING, "from": STRING, "base_version": INTEGER, "options": array(ref("UrgentOption"))}
+    ),
+    "UrgentRequest": obj(
+        {
+            "compound_id": STRING,
+            "from": {**STRING, "pattern": r"^\d{1,2}:\d{2}$"},
+            "truck_id": STRING,
+            "position": INTEGER,
+        }
+    ),
+    "UrgentInserted": obj({"publication": ref("Publication"), "inserted": ref("UrgentOption")}),
     "PublicationDetail": obj({"publication": ref("Publication"), "schedule": ref("Schedule")}),
     "Goods": obj({"category": STRING, "name_zh": STRING, "name_en": STRING, "quantity": INTEGER}),
     "Estimate": obj(

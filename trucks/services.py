@@ -20,6 +20,7 @@ from scheduling import Problem, Result, Truck as EngineTruck, Unserved, Unserved
 from scheduling.travel import GreatCircleTravel, MatrixTravel
 
 from .constraints import active_constraints
+from .week import carried_priority, missed_in_a_row
 from .models import (
     CommitteeReport,
     Compound,
@@ -115,7 +116,8 @@ def loaded_trucks(dbsession: Session, date: dt.date, retailer_id: int) -> list[T
 def build_problem(dbsession: Session, date: dt.date, retailer_id: int, settings: PlanningSettings) -> DayProblem:
     """The engine's Problem for the retailer's trucks loaded on ``date`` and the compounds whose
     demand that day the retailer supplies, with the planner's constraints and the committees'
-    refusals applied. Each truck has its own depot location (travel ids are truck codes)."""
+    refusals applied, and the days each compound went unserved right before weighing in its
+    priority (``trucks.week``). Each truck has its own depot location (travel ids are truck codes)."""
     trucks = loaded_trucks(dbsession, date, retailer_id)
     stock: dict[int, dict[str, int]] = defaultdict(dict)
     for truck_id, key, quantity in dbsession.execute(
@@ -163,6 +165,7 @@ def build_problem(dbsession: Session, date: dt.date, retailer_id: int, settings:
         elif constraint.kind == ConstraintKind.FORBID:
             allowed[code] = allowed.get(code, set(truck_codes)) - {constraint.truck.code}
 
+    missed = missed_in_a_row(dbsession, date, retailer_id)  # yesterday's unserved weigh more today
     ids = truck_codes + [c.code for c in routed]
     lats = [t.depot_lat for t in trucks] + [c.lat for c in routed]
     lons = [t.depot_lon for t in trucks] + [c.lon for c in routed]
@@ -175,7 +178,8 @@ def build_problem(dbsession: Session, date: dt.date, retailer_id: int, settings:
         compounds=tuple(
             EngineCompound(
                 id=c.code, location=len(trucks) + i, ready=windows[c.code][0], due=windows[c.code][1],
-                service=windows[c.code][2], priority=c.priority, demand=demand[c.id],
+                service=windows[c.code][2], priority=carried_priority(c.priority, missed.get(c.id, 0)),
+                demand=demand[c.id],
                 allowed_trucks=frozenset(allowed[c.code]) if c.code in allowed else None)
             for i, c in enumerate(routed)),
         travel=travel_model(dbsession, date, ids, settings).minutes(lats, lons, ids),

@@ -31,6 +31,7 @@ def includeme(config) -> None:
     config.add_route("plan_export", "/plan/{date}/export.{format}")
     config.add_route("plan_replan", "/plan/{date}/replan")
     config.add_route("plan_urgent", "/plan/{date}/urgent")
+    config.add_route("plan_week", "/plan/{date}/week")
 
     # drivers (their own truck)
     config.add_route("driver_home", "/driver")

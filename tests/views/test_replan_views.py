@@ -1,11 +1,15 @@
 """Re-plan from now through the real app: the planner page's action and the JSON API."""
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy import select
+
 from tests.factories import DAY, make_day, make_user
 from tests.fieldday import publish_day
 from tests.views.api_helpers import api_login, documented
 from tests.views.planner_helpers import login, solve_now
-from trucks.models import Role
+from trucks.models import Retailer, Role
 from trucks.publishing import latest_publication, publish
 
 URL = f"/api/days/{DAY.isoformat()}"
@@ -102,3 +106,21 @@ def test_urgent_stop_through_the_api(testapp, dbsession):
     assert answer["publication"]["version"] == 2 and answer["inserted"] == best
     again = testapp.get(URL + "/urgent-stops", {"compound_id": urgent, "from": "09:00"}, status=409)
     assert "already on the published plan" in documented(testapp, again, "get_urgent")["error"]
+
+
+def test_week_page_shows_days_served_missed_and_todays_extra_priority(testapp, dbsession):
+    from tests.trucks.test_week import run_week
+
+    unserved = run_week(dbsession, "RV6", days=2)
+    retailer = dbsession.scalar(select(Retailer).where(Retailer.name == "逸刻"))
+    make_user(dbsession, Role.PLANNER, username="planner-rv6", retailer=retailer)
+    login(testapp, "planner-rv6")
+    tomorrow = (DAY + dt.timedelta(days=2)).isoformat()
+    testapp.set_cookie("lang", "en")
+    page = testapp.get(f"/plan/{tomorrow}/week")
+    assert f"weighing more in the solve of {tomorrow}: {len(unserved[1])}" in page.html.select_one("#carried").text
+    rows = {r.select_one("td span.muted").text: [td.get_text(strip=True) for td in r.select("td")]
+            for r in page.html.select("table.week tbody tr")}
+    for code in unserved[1]:
+        assert rows[code][-1] == "+3" and rows[code][-6] == "missed"
+    assert all(cells[-1] == "—" for code, cells in rows.items() if code not in unserved[1])

@@ -33,6 +33,8 @@ from .services import PlanningSettings, build_problem, load_schedule, store_sche
 
 #: how far (minutes) the first search may move a published service start of a truck that still runs
 KEEP_MINUTES = 15.0
+#: what a running truck's compound keeping its stop is worth against one of the broken truck's
+PROMISE_WEIGHT = 2
 
 
 class ReplanError(ValueError):
@@ -190,8 +192,10 @@ def replan_routes(
     reports); ``reported`` the compounds a driver reported arriving at or leaving; ``promised``
     the service starts committees were told (default: the routes' own).
 
-    Three answers compete, and the one serving the most (by priority) wins, then the one moving
-    the fewest committees, then the shortest: (1) the running trucks keep their published tails
+    Three answers compete, and the one serving the most (by priority, a running truck's compound
+    counting ``PROMISE_WEIGHT`` times: losing its stop would be a second broken promise, the
+    broken truck's compounds have one already) wins, then the one moving the fewest committees,
+    then the shortest: (1) the running trucks keep their published tails
     and the broken truck's compounds are inserted one by one where they push no published start
     by more than ``URGENT_SHIFT_MINUTES``; (2) a search with the running trucks' compounds held
     within ``KEEP_MINUTES`` of their promised start and the broken truck's on their own windows;
@@ -232,7 +236,8 @@ def replan_routes(
 
     def score(answer):
         routes = answer[0]
-        weight = sum(max(1, by_id[v.compound_id].priority) for r in routes for v in r.visits if v.compound_id in by_id)
+        weight = sum(max(1, by_id[cid].priority) * (1 if cid in orphans else PROMISE_WEIGHT)
+                     for r in routes for v in r.visits if (cid := v.compound_id) in by_id)
         return weight, -len(moved_in(routes)), -sum(r.travel_minutes for r in routes)
 
     routes, reasons = max(answers, key=score)

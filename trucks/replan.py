@@ -41,6 +41,10 @@ class ReplanError(ValueError):
     """A re-plan that cannot be made as asked; the message says why."""
 
 
+class NotOnThisDay(ReplanError):
+    """The truck or compound named is not one of the retailer's for the day (another's, or none)."""
+
+
 # ---------------------------------------------------------------------------------------------
 # The pure part: engine types only
 
@@ -203,7 +207,7 @@ def replan_routes(
     """
     started = time.monotonic()
     if broken not in {t.id for t in problem.trucks}:
-        raise ReplanError(f"truck {broken} is not on this day")
+        raise NotOnThisDay(f"truck {broken} is not on this day")
     by_truck = {r.truck_id: r for r in published}
     promised = dict(promised or {v.compound_id: v.start for r in published for v in r.visits})
     states = _trucks_now(problem, by_truck, reported, cut, broken)
@@ -380,7 +384,7 @@ def urgent_insertions(
     by_id = {c.id: c for c in problem.compounds}
     urgent = by_id.get(compound_id)
     if urgent is None:
-        raise ReplanError(f"compound {compound_id} has no order to serve on this day")
+        raise NotOnThisDay(f"compound {compound_id} has no order to serve on this day")
     if any(v.compound_id == compound_id for r in published for v in r.visits):
         raise ReplanError(f"compound {compound_id} is already on the published plan")
     routes = {r.truck_id: r for r in published}
@@ -525,10 +529,10 @@ def replan_day(
         raise ReplanError(f"nothing is published for {date}: solve and publish the day first")
     truck = truck_by_code(dbsession, truck_code)
     if truck is None or truck.retailer_id != retailer_id:
-        raise ReplanError(f"no truck {truck_code!r} in this retailer's fleet")
+        raise NotOnThisDay(f"no truck {truck_code!r} in this retailer's fleet")
     day = build_problem(dbsession, date, retailer_id, settings)
     if truck_code not in day.truck_ids:
-        raise ReplanError(f"truck {truck_code} is not loaded on {date}")
+        raise NotOnThisDay(f"truck {truck_code} is not loaded on {date}")
     published = load_schedule(dbsession, publication.schedule_id)
     routes, reported, promised = _published_routes(dbsession, published, day.truck_ids)
     replan = replan_routes(

@@ -124,3 +124,23 @@ def test_week_page_shows_days_served_missed_and_todays_extra_priority(testapp, d
     for code in unserved[1]:
         assert rows[code][-1] == "+3" and rows[code][-6] == "missed"
     assert all(cells[-1] == "—" for code, cells in rows.items() if code not in unserved[1])
+
+
+def test_a_planner_cannot_replan_or_insert_with_another_retailers_truck_or_compound(testapp, dbsession):
+    mine = publish_day(dbsession, prefix="RV7", date=DAY)
+    other = make_day(dbsession, prefix="RV7C", retailer_name="联华")
+    publish(dbsession, solve_now(dbsession, other), "planner-c")
+    make_user(dbsession, Role.PLANNER, username="planner-rv7", retailer=mine.day.retailer)
+    headers = {"X-CSRF-Token": api_login(testapp, "planner-rv7")}
+    own = testapp.post_json(URL + "/replans", {"truck_id": mine.day.trucks[1].code, "from": "07:00"},
+                            headers=headers, status=201)  # the rightful request succeeds
+    assert own.json["publication"]["version"] == 2
+    foreign = testapp.post_json(URL + "/replans", {"truck_id": other.trucks[0].code, "from": "07:00"},
+                                headers=headers, status=404)
+    documented(testapp, foreign, "post_replan")
+    testapp.get(URL + "/urgent-stops", {"compound_id": other.compounds[0].code, "from": "09:00"}, status=404)
+    testapp.post_json(URL + "/urgent-stops", {"compound_id": other.compounds[0].code, "from": "09:00",
+                                              "truck_id": mine.day.trucks[0].code, "position": 0},
+                      headers=headers, status=404)
+    assert latest_publication(dbsession, DAY, other.retailer.id).version == 1
+    assert latest_publication(dbsession, DAY, mine.day.retailer.id).version == 2

@@ -2,9 +2,11 @@
 actions, ``trucks.replan``)."""
 from __future__ import annotations
 
+from pyramid.httpexceptions import HTTPNotFound
+
 from trucks.live import FieldInputError, parse_clock
 from trucks.publishing import PublishError
-from trucks.replan import ReplanError, insert_urgent, replan_day, urgent_options
+from trucks.replan import NotOnThisDay, ReplanError, insert_urgent, replan_day, urgent_options
 from trucks.services import PlanningSettings, local_time
 
 from ..planner.day import PlanDay
@@ -23,7 +25,8 @@ from .spec import QueryParam, Reply, api_view
     request_body={"application/json": "ReplanRequest"},
     responses={
         201: Reply("re-planned and published as the next version", "Replanned"),
-        409: Reply("nothing published yet, or the truck is not on the day", "Error"),
+        404: Reply("the truck is not one of the retailer's trucks loaded for the day", "Error"),
+        409: Reply("nothing published yet", "Error"),
         422: Reply("the time is not HH:MM", "Error"),
     },
 )
@@ -41,6 +44,8 @@ def replan(request):
     try:
         outcome = replan_day(request.dbsession, day.date, day.retailer_id, planning, truck_code=truck_code,
                              cut=cut, user=request.user.username)
+    except NotOnThisDay:
+        raise HTTPNotFound() from None
     except (ReplanError, PublishError) as refused:
         raise ApiError(409, str(refused)) from None
     result = outcome.replan
@@ -99,7 +104,8 @@ def _clock(day, text: str | None):
     permission=Permission.PLAN_READ,
     responses={
         200: Reply("the places, those pushing no published start by more than 15 minutes first", "UrgentOptions"),
-        409: Reply("nothing published, or the compound has no order or is already on the plan", "Error"),
+        404: Reply("the compound has no order from this retailer on the day", "Error"),
+        409: Reply("nothing published, or the compound is already on the plan", "Error"),
         422: Reply("the time is not HH:MM", "Error"),
     },
 )
@@ -110,6 +116,8 @@ def urgent_places(request):
     compound = request.params.get("compound_id", "")
     try:
         found = urgent_options(request.dbsession, day.date, day.retailer_id, planning, compound_code=compound, cut=cut)
+    except NotOnThisDay:
+        raise HTTPNotFound() from None
     except ReplanError as refused:
         raise ApiError(409, str(refused)) from None
     return {"compound_id": compound, "from": cut.strftime("%H:%M"), "base_version": found.base_version,
@@ -124,6 +132,7 @@ def urgent_places(request):
     request_body={"application/json": "UrgentRequest"},
     responses={
         201: Reply("inserted and published", "UrgentInserted"),
+        404: Reply("the compound has no order from this retailer on the day", "Error"),
         409: Reply("nothing published, or that place is not possible", "Error"),
         422: Reply("a field is missing or the time is not HH:MM", "Error"),
     },
@@ -143,6 +152,8 @@ def urgent_insert(request):
         chosen, publication = insert_urgent(request.dbsession, day.date, day.retailer_id, planning,
                                             compound_code=compound, cut=cut, truck_code=truck, position=position,
                                             user=request.user.username)
+    except NotOnThisDay:
+        raise HTTPNotFound() from None
     except (ReplanError, PublishError) as refused:
         raise ApiError(409, str(refused)) from None
     request.response.status = 201

@@ -17,7 +17,7 @@ from tests.fieldday import publish_day
 from tests.trucks.test_cli import import_args, write_files
 from tests.trucks.replan_check import replan_violations
 from trucks.cli import main
-from trucks.live import driver_route, record_stop_event
+from trucks.live import compound_day, driver_route, record_stop_event
 from trucks.models import Schedule
 from trucks.publishing import latest_publication, publish
 from trucks.replan import (
@@ -242,3 +242,16 @@ def test_urgent_stop_is_published_as_the_next_version_with_every_other_stop_unch
     with pytest.raises(ReplanError, match="does not fit"):
         insert_urgent(dbsession, DAY, day.retailer.id, SETTINGS, compound_code=day.compounds[4].code, cut=cut,
                       truck_code=best.truck_id, position=99)
+
+
+def test_committees_see_the_new_window_or_not_today_after_a_replan(dbsession):
+    day, _, published = _publish_solved_day(dbsession, "RP3")
+    broken = max(published.routes, key=lambda r: len(r.stops))
+    cut = dt.datetime.combine(day.date, dt.time(7))  # before anyone left: all its compounds move or drop
+    outcome = replan_day(dbsession, day.date, day.retailer.id, SETTINGS, truck_code=broken.truck.code, cut=cut)
+    for stop in broken.stops:
+        seen = compound_day(dbsession, stop.compound, day.date)
+        if stop.compound.code in outcome.replan.reserved:
+            assert seen.version == 2 and seen.plate != broken.truck.plate
+        else:
+            assert seen.removed_in_version == 2

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from scheduling import solve_day
 from tests.factories import DAY, make_csv_files
-from trucks import week
 from trucks.importer import import_day
 from trucks.models import Retailer
 from trucks.publishing import publish
@@ -52,12 +51,6 @@ def test_on_a_week_of_short_days_nobody_reachable_goes_unserved_two_days_running
     unserved = run_week(dbsession, "WK1")
     assert all(len(day) == 2 for day in unserved)  # six stops for eight compounds, every day
     assert missed_twice_running(unserved) == set()
-
-
-def test_without_the_carry_over_the_same_compounds_go_without_every_day(dbsession, monkeypatch):
-    monkeypatch.setattr(week, "CARRY_OVER_WEIGHT", 0)
-    unserved = run_week(dbsession, "WK2", days=2)
-    assert missed_twice_running(unserved)
 
 
 def test_yesterdays_unserved_weigh_more_today_and_the_week_table_shows_it(dbsession):

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Compound, Demand, Schedule, ScheduleRoute, ScheduleStop, ScheduleUnserved
-from .publishing import latest_publication
 
 #: priority added per day missed in a row: the importer's highest priority
 CARRY_OVER_WEIGHT = 3
@@ -27,12 +26,12 @@ REFUSED = "refused"
 
 def counted_schedule(dbsession: Session, date: dt.date, retailer_id: int) -> Schedule | None:
     """What a day did: its latest published version, else its latest solve."""
+    # imported here: services builds each day's problem with this module, and publishing uses services
+    from .publishing import latest_publication
+    from .services import latest_schedule
+
     publication = latest_publication(dbsession, date, retailer_id)
-    if publication is not None:
-        return publication.schedule
-    return dbsession.scalars(
-        select(Schedule).where(Schedule.date == date, Schedule.retailer_id == retailer_id)
-        .order_by(Schedule.id.desc()).limit(1)).first()
+    return publication.schedule if publication is not None else latest_schedule(dbsession, date, retailer_id)
 
 
 @dataclass(frozen=True)

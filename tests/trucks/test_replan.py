@@ -125,9 +125,10 @@ def test_replan_keeps_reported_stops_moves_the_broken_trucks_compounds_and_publi
     assert len(broken.stops) >= 2, "the tiny day should give the busier truck two stops or more"
     # the running truck's driver reports its first stop, leaving 7 minutes later than planned
     first = running.stops[0]
-    record_stop_event(dbsession, running.truck, day.date, first.id, "arrived", at=first.arrival)
+    driver_truck = next(t for t in day.trucks if t.id == running.truck_id)
+    record_stop_event(dbsession, driver_truck, day.date, first.id, "arrived", at=first.arrival)
     left = first.departure + dt.timedelta(minutes=7)
-    record_stop_event(dbsession, running.truck, day.date, first.id, "departed", at=left)
+    record_stop_event(dbsession, driver_truck, day.date, first.id, "departed", at=left)
     cut = broken.stops[0].arrival + dt.timedelta(minutes=1)
     before = _routes_now(dbsession, day)
     reported = {first.compound.code}
@@ -250,7 +251,7 @@ def test_committees_see_the_new_window_or_not_today_after_a_replan(dbsession):
     cut = dt.datetime.combine(day.date, dt.time(7))  # before anyone left: all its compounds move or drop
     outcome = replan_day(dbsession, day.date, day.retailer.id, SETTINGS, truck_code=broken.truck.code, cut=cut)
     for stop in broken.stops:
-        seen = compound_day(dbsession, stop.compound, day.date)
+        seen = compound_day(dbsession, next(c for c in day.compounds if c.id == stop.compound_id), day.date)
         if stop.compound.code in outcome.replan.reserved:
             assert seen.version == 2 and seen.plate != broken.truck.plate
         else:

@@ -21,9 +21,12 @@ install: $(STAMP)
 initdb: install
 	$(BIN)/foodtrucks initdb development.ini --demo
 
+# The web server and one worker (the embedded broker of development.ini); Ctrl-C stops both.
 run: initdb
 	@[ -f demo-accounts.txt ] && cat demo-accounts.txt || true
-	$(BIN)/pserve development.ini
+	@$(BIN)/foodtrucks worker development.ini & worker=$$!; \
+	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' INT TERM EXIT; \
+	  $(BIN)/pserve development.ini
 
 # Debian's Chromium (and a CJK font for its screenshots) drives the browser tests; they skip with a note where it cannot be installed.
 browser:

@@ -152,7 +152,7 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
             message = f"served {n - len(best.unassigned)}/{n}, travel {best.travel:.0f} min"
             report(0.95 * max(share, (now - began) / search_time), message)
             if stop is not None and stop():
-                break
+                return best, iteration  # asked to stop: the best so far, without a last recombination
         stalled = iteration - last_gain > patience(n)
         if search.has_goods and not search.goods_on and (share >= GOODS_FROM or stalled):
             search.goods_on = True

@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import multiprocessing
 import secrets
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,11 +37,26 @@ from .services import (
     retailers_with_demand,
     retailers_with_schedules,
 )
-from .solving import SolveAlreadyRunning, execute_solve_run, start_solve_run
+from .db import get_engine, get_session_factory
+from .solving import (
+    SolveAlreadyRunning,
+    dead_after,
+    execute_solve_run,
+    is_alive,
+    solve_run,
+    start_solve_run,
+    worker_name,
+)
+from .tasks import has_broker
+from .worker import run_worker
 
 DEMO_ACCOUNTS_FILE = "demo-accounts.txt"
 #: demo passwords: letters and digits without look-alikes (0/O, 1/l/I), easy to type
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+#: how long `solve` waits for workers to answer a ping before it solves in its own processes
+WORKER_PING_SECONDS = 1.0
+#: how often `solve` reads its runs' progress
+FOLLOW_SECONDS = 0.5
 
 
 class CommandError(Exception):
@@ -65,22 +82,24 @@ def _is_true(value: str | None) -> bool:
 # Progress on the terminal
 
 
-class ProgressLine:
-    """A solve's progress: one line rewritten in place on a terminal, else a line per 10%."""
+class ProgressBoard:
+    """Solves' progress: one line rewritten in place on a terminal (every run's percentage),
+    else a line per run and 10%."""
 
-    def __init__(self, label: str, stream=None):
-        self.label, self.stream = label, stream or sys.stdout
+    def __init__(self, labels: dict[int, str], stream=None):
+        self.labels, self.stream = labels, stream or sys.stdout
         self.tty = self.stream.isatty()
-        self.last_step = -1
+        self.percent = {key: 0 for key in labels}
+        self.last_step = {key: -1 for key in labels}
 
-    def __call__(self, fraction: float, message: str) -> None:
-        percent = int(fraction * 100)
+    def update(self, key: int, fraction: float, message: str) -> None:
+        percent = self.percent[key] = int(fraction * 100)
         if self.tty:
-            bar = "#" * (percent // 5)
-            self.stream.write(f"\r{self.label} [{bar:<20}] {percent:3d}% {message[:50]:<50}")
-        elif percent // 10 > self.last_step:
-            self.last_step = percent // 10
-            self.stream.write(f"{self.label} {percent:3d}% {message}\n")
+            line = " | ".join(f"{self.labels[k]} {p:3d}%" for k, p in self.percent.items())
+            self.stream.write(f"\r{line}  {message[:40]:<40}")
+        elif percent // 10 > self.last_step[key]:
+            self.last_step[key] = percent // 10
+            self.stream.write(f"{self.labels[key]} {percent:3d}% {message}\n")
         self.stream.flush()
 
     def done(self) -> None:
@@ -201,9 +220,11 @@ def _planning(env, time_limit: float | None) -> PlanningSettings:
 
 
 def _solve_retailers(env, date: dt.date, retailer_id: int | None, planning: PlanningSettings) -> dict[int, int | None]:
-    """Solves each retailer with demand that day (or only ``retailer_id``), printing progress
-    and a summary; returns {retailer id: schedule id, or None when its solve failed}."""
-    request = env["request"]
+    """Solves each retailer with demand that day (or only ``retailer_id``) side by side: on the
+    workers when one answers, else in processes of this command. Prints their progress and a
+    summary; returns {retailer id: schedule id, or None when its solve did not finish}."""
+    request, registry = env["request"], env["registry"]
+    dead_after_seconds = dead_after(registry.settings)
     with request.tm:
         dbsession = request.dbsession
         retailers = retailers_with_demand(dbsession, date)
@@ -214,28 +235,87 @@ def _solve_retailers(env, date: dt.date, retailer_id: int | None, planning: Plan
         runs = {}
         for retailer in retailers:
             try:
-                runs[retailer.id] = (retailer.name, start_solve_run(
-                    dbsession, date, retailer.id, user="cli", time_limit=planning.time_limit).id)
+                runs[start_solve_run(dbsession, date, retailer.id, user="cli", time_limit=planning.time_limit,
+                                     dead_after_seconds=dead_after_seconds).id] = (retailer.id, retailer.name)
             except SolveAlreadyRunning as running:
                 raise CommandError(f"{retailer.name}: {running}; try again when it has finished") from None
+    workers = answering_workers(registry)
+    local = None
+    if workers:
+        print(f"solving on the workers ({', '.join(sorted(workers))})")
+        for run_id in runs:
+            request.task(solve_run).delay(run_id)
+    else:
+        local = ProcessPoolExecutor(max_workers=len(runs), mp_context=multiprocessing.get_context("spawn"))
+        for run_id in runs:
+            local.submit(_solve_here, dict(registry.settings), run_id, planning)
+    try:
+        ended = _follow(request, {run_id: f"{name} {date}" for run_id, (_, name) in runs.items()}, dead_after_seconds)
+    finally:
+        if local is not None:
+            local.shutdown(wait=True, cancel_futures=True)
     schedules = {}
-    for retailer_id, (name, run_id) in runs.items():
-        line = ProgressLine(f"{name} {date}")
-        started = time.monotonic()
-        schedules[retailer_id] = execute_solve_run(
-            request.registry["dbsession_factory"], run_id, planning, on_progress=line)
-        line.done()
-        with request.tm:
-            _print_summary(request.dbsession, name, run_id, time.monotonic() - started)
+    for run_id, (retailer_id, name) in runs.items():
+        run = ended[run_id]
+        schedules[retailer_id] = run.schedule_id if run.status == SolveStatus.DONE else None
+        if run.status == SolveStatus.DONE:
+            print(f"{name}: {run.message} ({(run.finished_at - run.started_at).total_seconds():.1f} s)")
+        elif not run.ended:
+            print(f"{name}: abandoned: no worker wrote its heartbeat for {2 * dead_after_seconds:.0f} s",
+                  file=sys.stderr)
+        else:
+            print(f"{name}: solve {run.status}: {run.message}", file=sys.stderr)
     return schedules
 
 
-def _print_summary(dbsession, name: str, run_id: int, seconds: float) -> None:
-    run = dbsession.get(SolveRun, run_id)
-    if run.status == SolveStatus.DONE:
-        print(f"{name}: {run.message} ({seconds:.1f} s)")
-    else:
-        print(f"{name}: solve failed: {run.message}", file=sys.stderr)
+def answering_workers(registry) -> list[str]:
+    """The names of the workers that answer a ping on the ini's broker; none without a broker."""
+    if not has_broker(registry):
+        return []
+    app = registry["celery.app"]
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1)
+            replies = app.control.ping(timeout=WORKER_PING_SECONDS, connection=connection) or []
+    except Exception as exc:  # no broker answering: solve here
+        print(f"note: the broker does not answer ({type(exc).__name__}); solving here")
+        return []
+    return [name for reply in replies for name in reply]
+
+
+def _solve_here(settings: dict, run_id: int, planning: PlanningSettings) -> None:
+    """A run solved in a process of this command (no worker answered)."""
+    engine = get_engine(settings)
+    try:
+        execute_solve_run(get_session_factory(engine), run_id, planning, worker=f"cli@{worker_name()}",
+                          dead_after_seconds=dead_after(settings))
+    finally:
+        engine.dispose()
+
+
+def _follow(request, labels: dict[int, str], dead_after_seconds: float) -> dict[int, SolveRun]:
+    """Prints the runs' progress from their rows until each has ended. A run without a heartbeat
+    for twice the dead interval was recovered by no worker: it is left to the next start."""
+    board = ProgressBoard(labels)
+    while True:
+        with request.tm:
+            runs = {run.id: run for run in request.dbsession.scalars(select(SolveRun).where(SolveRun.id.in_(labels)))}
+            for run in runs.values():
+                request.dbsession.expunge(run)
+        for run_id, run in runs.items():
+            board.update(run_id, run.progress, run.message or run.status)
+        if all(run.ended or not is_alive(run, 2 * dead_after_seconds) for run in runs.values()):
+            board.done()
+            return runs
+        time.sleep(FOLLOW_SECONDS)
+
+
+def cmd_worker(args) -> int:
+    env = bootstrap(args.ini)
+    if not has_broker(env["registry"]):
+        raise CommandError(f"{args.ini} names no broker: set celery.broker_url (see README)", 2)
+    run_worker(env["registry"], concurrency=args.concurrency, name=args.name, pool=args.pool)
+    return 0
 
 
 def cmd_export(args) -> int:
@@ -373,6 +453,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--date", type=_date, required=True)
     sub.add_argument("--time-limit", type=float, metavar="SECONDS")
     sub.add_argument("--retailer", metavar="NAME")
+
+    sub = command("worker", cmd_worker, "run a worker that solves the runs sent to the ini's broker")
+    sub.add_argument("--concurrency", type=int, metavar="N", help="solves at once (default: one per core)")
+    sub.add_argument("--name", metavar="NAME@HOST", help="the worker's name (default: celery@HOST)")
+    sub.add_argument("--pool", choices=("prefork", "solo", "threads"), default="prefork",
+                     help="prefork (default): a process per solve")
 
     sub = command("export", cmd_export, "print the day's published version (or another version, or the latest solve)")
     sub.add_argument("--date", type=_date, required=True)

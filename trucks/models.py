@@ -12,11 +12,13 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -158,12 +160,29 @@ class SolveStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @classmethod
+    def active(cls) -> tuple[SolveStatus, ...]:
+        """The statuses of a run that has not ended (at most one such run per day and retailer)."""
+        return (cls.QUEUED, cls.RUNNING)
 
 
 class SolveRun(Base):
-    """One solve of a retailer's day, with live progress for the page that polls it."""
+    """One solve of a retailer's day, with live progress for the page that polls it.
+
+    A worker claims the run (``worker``, ``attempts``) and writes ``heartbeat_at`` while it
+    solves; a run whose heartbeat is older than ``trucks.solving.dead_after`` is abandoned.
+    ``progress_key`` and ``progress_params`` are a message-catalog line every language renders;
+    ``message`` keeps an error's own text.
+    """
 
     __tablename__ = "solve_runs"
+    __table_args__ = (
+        Index("uq_solve_runs_active_day", "date", "retailer_id", unique=True,
+              sqlite_where=text("status IN ('queued', 'running')"),
+              postgresql_where=text("status IN ('queued', 'running')")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     date: Mapped[dt.date] = mapped_column(Date, index=True)
     retailer_id: Mapped[int] = mapped_column(ForeignKey("retailers.id"))
@@ -174,6 +193,17 @@ class SolveRun(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_by: Mapped[str] = mapped_column(String(100), default="")
     schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id"), nullable=True)
+    time_limit: Mapped[float] = mapped_column(Float, default=20.0)
+    worker: Mapped[str] = mapped_column(String(200), default="")
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    progress_key: Mapped[str] = mapped_column(String(60), default="")
+    progress_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    @property
+    def ended(self) -> bool:
+        return self.status not in SolveStatus.active()
 
 
 class _Facts:

@@ -1,19 +1,26 @@
-"""Solve runs: one (date, retailer) solve at a time, its progress on a SolveRun row.
+"""Solve runs: one (date, retailer) solve at a time, owned by the worker that claimed it.
 
 ``start_solve_run`` runs inside the caller's transaction (a request's or the CLI's) and only
-records the run. ``execute_solve_run`` does the work outside any request, in a background
-thread or the CLI: it uses plain sessions from the session factory with short transactions
-of its own (``sessionmaker.begin()``), because each progress write must be committed at once
-for the polling page to see it, and the long solve itself must hold no transaction open.
+records a queued run. ``execute_solve_run`` does the work on a worker (or in the CLI's own
+processes when there is no broker): it claims the run with a conditional UPDATE, so a second
+delivery of the same task does nothing, and while it solves a ``RunWatch`` thread writes the
+run's heartbeat and progress every ``HEARTBEAT_SECONDS`` in short transactions of its own. A
+run whose heartbeat is older than ``dead_after`` seconds is abandoned: ``recover_abandoned_runs``
+(every worker runs it on a timer) queues it again, or after ``MAX_ATTEMPTS`` claims marks it
+failed. Whoever cancels or takes a run over changes its row; the watch sees that its
+conditional heartbeat no longer matches and stops the engine, and nothing is stored.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
+import os
+import socket
+import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,15 +28,17 @@ from scheduling import solve_day
 
 from .models import Demand, Retailer, SolveRun, SolveStatus, Stock, Truck, utcnow
 from .services import PlanningSettings, build_problem, store_schedule
+from .tasks import task
 
 log = logging.getLogger("foodtrucks.solving")
 
-#: at most one progress write per this many seconds (the page polls about once a second)
-PROGRESS_INTERVAL_SECONDS = 0.5
-#: a queued or running run older than this many time limits is taken for dead (its process died)
-DEAD_AFTER_TIME_LIMITS = 3
-#: but never sooner than this: building the problem and storing the answer take time too
-DEAD_AFTER_MIN_SECONDS = 60.0
+#: how often a solving worker writes the run's heartbeat and progress, and notices a cancel
+HEARTBEAT_SECONDS = 0.5
+#: a queued or running run whose heartbeat is older than this is abandoned (the ini's
+#: ``solving.dead_after_seconds`` overrides it)
+DEAD_AFTER_SECONDS = 30.0
+#: claims of one run: a run whose worker died this often is marked failed, not queued again
+MAX_ATTEMPTS = 2
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -46,17 +55,33 @@ class NothingToSolve(ValueError):
     """The retailer has no demand or no loaded truck on the date."""
 
 
-def dead_after(time_limit: float) -> dt.timedelta:
-    return dt.timedelta(seconds=max(DEAD_AFTER_MIN_SECONDS, DEAD_AFTER_TIME_LIMITS * time_limit))
+def dead_after(settings: Mapping[str, str]) -> float:
+    """Seconds without a heartbeat after which a run counts as abandoned."""
+    return float(settings.get("solving.dead_after_seconds") or DEAD_AFTER_SECONDS)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def is_alive(run: SolveRun, dead_after_seconds: float, now: dt.datetime | None = None) -> bool:
+    """Queued or running, with a heartbeat newer than ``dead_after_seconds``."""
+    if run.ended:
+        return False
+    beat = run.heartbeat_at or run.created_at
+    return (now or utcnow()) - beat < dt.timedelta(seconds=dead_after_seconds)
 
 
 def start_solve_run(
     dbsession: Session, date: dt.date, retailer_id: int, user: str = "", *,
-    time_limit: float = PlanningSettings.time_limit,
+    time_limit: float = PlanningSettings.time_limit, dead_after_seconds: float = DEAD_AFTER_SECONDS,
 ) -> SolveRun:
-    """Records a queued run, or refuses while another run of the day is alive."""
-    # Serialises concurrent starts on PostgreSQL; SQLite has a single writer anyway.
-    dbsession.scalar(select(Retailer.id).where(Retailer.id == retailer_id).with_for_update())
+    """Records a queued run, or refuses while another run of the day is alive (an abandoned
+    one is marked failed first)."""
+    # The day's write lock before anything is read: a row lock on PostgreSQL, the database's
+    # write lock on SQLite. A second start waits here and then sees the first one's run.
+    dbsession.execute(update(Retailer).where(Retailer.id == retailer_id).values(id=Retailer.id)
+                      .execution_options(synchronize_session=False))
     has_demand = dbsession.scalar(select(exists().where(Demand.date == date, Demand.retailer_id == retailer_id)))
     has_trucks = dbsession.scalar(select(exists().where(
         Stock.date == date, Stock.truck_id == Truck.id, Truck.retailer_id == retailer_id)))
@@ -65,42 +90,114 @@ def start_solve_run(
     now = utcnow()
     for run in dbsession.scalars(select(SolveRun).where(
             SolveRun.date == date, SolveRun.retailer_id == retailer_id,
-            SolveRun.status.in_((SolveStatus.QUEUED, SolveStatus.RUNNING)))):
-        if now - run.created_at < dead_after(time_limit):
+            SolveRun.status.in_(SolveStatus.active()))):
+        if is_alive(run, dead_after_seconds, now):
             raise SolveAlreadyRunning(run)
-        run.status = SolveStatus.FAILED
-        run.finished_at = now
-        run.message = "abandoned: no result in time (the process running it stopped)"
+        _mark_abandoned(run, now)
+    dbsession.flush()  # the abandoned run leaves the one-active-run index before the new one enters
     run = SolveRun(date=date, retailer_id=retailer_id, status=SolveStatus.QUEUED, created_by=user,
-                   progress=0.0, message="")
+                   progress=0.0, message="", time_limit=time_limit, heartbeat_at=now, attempts=0,
+                   progress_key="queued", progress_params={})
     dbsession.add(run)
     dbsession.flush()
     return run
 
 
-class _ProgressWriter:
-    """The engine's progress callback: writes to the run's row at most every interval."""
+def _mark_abandoned(run: SolveRun, now: dt.datetime) -> None:
+    run.message = ("abandoned: no worker took it in time" if run.status == SolveStatus.QUEUED
+                   else "abandoned: the worker solving it stopped answering")
+    run.status, run.finished_at = SolveStatus.FAILED, now
+    run.progress_key, run.progress_params = "abandoned", {"attempts": run.attempts}
 
-    def __init__(self, session_factory: sessionmaker, run_id: int, echo: ProgressCallback | None):
-        self.session_factory, self.run_id, self.echo = session_factory, run_id, echo
-        self.last = 0.0
 
-    def __call__(self, fraction: float, message: str) -> None:
+def cancel_solve_run(dbsession: Session, run: SolveRun, user: str = "") -> bool:
+    """Cancels a queued or running run; False when it had already ended. A running run's worker
+    sees the change at its next heartbeat, stops the engine and stores nothing."""
+    done = dbsession.execute(
+        update(SolveRun).where(SolveRun.id == run.id, SolveRun.status.in_(SolveStatus.active()))
+        .values(status=SolveStatus.CANCELLED, finished_at=utcnow(), progress_key="cancelled",
+                progress_params={"by": user}, message=f"cancelled by {user}" if user else "cancelled")
+        .execution_options(synchronize_session=False)).rowcount == 1
+    dbsession.refresh(run)
+    return done
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the worker that claimed a run needs of it."""
+
+    run_id: int
+    worker: str
+    date: dt.date
+    retailer_id: int
+    time_limit: float
+    attempt: int
+
+
+def claim_run(session_factory: sessionmaker, run_id: int, worker: str, dead_after_seconds: float) -> Claim | None:
+    """Makes the run this worker's if it is queued, or running with a stale heartbeat; None when
+    it is finished, cancelled, alive elsewhere or out of attempts (the conditional UPDATE decides,
+    so two workers never both claim it)."""
+    now = utcnow()
+    stale = now - dt.timedelta(seconds=dead_after_seconds)
+    with session_factory.begin() as session:
+        claimed = session.execute(
+            update(SolveRun)
+            .where(SolveRun.id == run_id, SolveRun.attempts < MAX_ATTEMPTS, or_(
+                SolveRun.status == SolveStatus.QUEUED,
+                and_(SolveRun.status == SolveStatus.RUNNING, SolveRun.heartbeat_at < stale)))
+            .values(status=SolveStatus.RUNNING, worker=worker, heartbeat_at=now, started_at=now,
+                    attempts=SolveRun.attempts + 1, progress=0.0, progress_key="building", progress_params={})
+            .execution_options(synchronize_session=False)).rowcount == 1
+        if not claimed:
+            return None
+        run = session.get(SolveRun, run_id)
+        return Claim(run_id, worker, run.date, run.retailer_id, run.time_limit, run.attempts)
+
+
+def _owned(claim: Claim):
+    """The WHERE clause that holds only while the run is still this claim's."""
+    return and_(SolveRun.id == claim.run_id, SolveRun.worker == claim.worker, SolveRun.status == SolveStatus.RUNNING)
+
+
+class RunWatch:
+    """While a claimed run solves: keeps the latest progress, writes it with the heartbeat every
+    ``HEARTBEAT_SECONDS``, and sets ``lost`` once the row is no longer this claim's."""
+
+    def __init__(self, session_factory: sessionmaker, claim: Claim, echo: ProgressCallback | None = None):
+        self.session_factory, self.claim, self.echo = session_factory, claim, echo
+        self.lost = threading.Event()
+        self._finished = threading.Event()
+        self._latest: dict = {}
+        self._thread = threading.Thread(target=self._beat, name=f"solve-run-{claim.run_id}-heartbeat", daemon=True)
+
+    def progress(self, fraction: float, message: str) -> None:
+        """The engine's progress callback: remembered here, written by the heartbeat."""
         if self.echo is not None:
             self.echo(fraction, message)
-        now = time.monotonic()
-        if now - self.last < PROGRESS_INTERVAL_SECONDS:
-            return
-        self.last = now
-        try:
-            _update_run(self.session_factory, self.run_id, progress=min(fraction, 0.99), message=message[:500])
-        except OperationalError:  # a busy database must not stop the solve; the next write catches up
-            log.warning("could not record progress of solve run %s", self.run_id, exc_info=True)
+        self._latest = {"progress": min(fraction, 0.99), "message": message[:500]}
 
+    def __enter__(self) -> RunWatch:
+        self._thread.start()
+        return self
 
-def _update_run(session_factory: sessionmaker, run_id: int, **values) -> None:
-    with session_factory.begin() as session:
-        session.execute(update(SolveRun).where(SolveRun.id == run_id).values(**values))
+    def __exit__(self, *exc) -> None:
+        self._finished.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._finished.wait(HEARTBEAT_SECONDS):
+            try:
+                with self.session_factory.begin() as session:
+                    mine = session.execute(update(SolveRun).where(_owned(self.claim)).values(
+                        heartbeat_at=utcnow(), **self._latest)).rowcount == 1
+            except OperationalError:  # a busy database must not stop the solve; the next beat catches up
+                log.warning("could not write the heartbeat of solve run %s", self.claim.run_id, exc_info=True)
+                continue
+            if not mine:
+                log.info("solve run %s was cancelled or taken over: stopping", self.claim.run_id)
+                self.lost.set()
+                return
 
 
 def execute_solve_run(
@@ -108,41 +205,109 @@ def execute_solve_run(
     run_id: int,
     settings: Mapping[str, str] | PlanningSettings,
     *,
+    worker: str | None = None,
+    dead_after_seconds: float = DEAD_AFTER_SECONDS,
     on_progress: ProgressCallback | None = None,
 ) -> int | None:
-    """Solves the run's day and stores the Schedule; returns its id, or None when it failed
-    (the error is then the run's message). Safe as a thread's target: it raises nothing."""
+    """Claims the run, solves its day and stores the Schedule; returns its id, or None when the
+    run was not ours, was cancelled, or failed (the error is then the run's message). Idempotent
+    by run id, and it raises nothing."""
     planning = settings if isinstance(settings, PlanningSettings) else PlanningSettings.from_settings(settings)
+    claim = claim_run(session_factory, run_id, worker or worker_name(), dead_after_seconds)
+    if claim is None:
+        log.info("solve run %s is finished, cancelled or alive elsewhere: nothing to do", run_id)
+        return None
     try:
+        with RunWatch(session_factory, claim, on_progress) as watch:
+            with session_factory() as session:
+                day = build_problem(session, claim.date, claim.retailer_id, planning)
+            result = solve_day(
+                day.problem,
+                time_limit=claim.time_limit,
+                seed=planning.seed,
+                lp_solver=planning.solver,
+                progress=watch.progress,
+                stop=watch.lost.is_set,
+            )
+        if watch.lost.is_set():
+            return None
         with session_factory.begin() as session:
-            run = session.get(SolveRun, run_id)
-            if run is None:
-                raise LookupError(f"no solve run {run_id}")
-            run.status, run.message = SolveStatus.RUNNING, "building the day"
-            date, retailer_id = run.date, run.retailer_id
-        with session_factory() as session:
-            day = build_problem(session, date, retailer_id, planning)
-        result = solve_day(
-            day.problem,
-            time_limit=planning.time_limit,
-            seed=planning.seed,
-            lp_solver=planning.solver,
-            progress=_ProgressWriter(session_factory, run_id, on_progress),
-        )
-        with session_factory.begin() as session:
-            schedule = store_schedule(session, day, result, params={
-                "solver": planning.solver, "time_limit": planning.time_limit, "run_id": run_id})
             served = len(result.served_ids)
-            session.execute(update(SolveRun).where(SolveRun.id == run_id).values(
-                status=SolveStatus.DONE, progress=1.0, schedule_id=schedule.id, finished_at=utcnow(),
+            finished = session.execute(update(SolveRun).where(_owned(claim)).values(
+                status=SolveStatus.DONE, progress=1.0, finished_at=utcnow(), heartbeat_at=utcnow(),
+                progress_key="finished", progress_params={
+                    "served": served, "unserved": day.compound_count - served,
+                    "minutes": round(result.travel_minutes)},
                 message=f"{served} served, {day.compound_count - served} unserved, "
-                        f"{result.travel_minutes:.0f} min travel"))
+                        f"{result.travel_minutes:.0f} min travel")).rowcount == 1
+            if not finished:  # cancelled between the last heartbeat and now: store nothing
+                return None
+            schedule = store_schedule(session, day, result, params={
+                "solver": planning.solver, "time_limit": claim.time_limit, "run_id": run_id})
+            session.execute(update(SolveRun).where(SolveRun.id == run_id).values(schedule_id=schedule.id))
             return schedule.id
     except Exception as exc:  # the run must end visibly failed whatever went wrong
         log.exception("solve run %s failed", run_id)
         try:
-            _update_run(session_factory, run_id, status=SolveStatus.FAILED, finished_at=utcnow(),
-                        message=f"{type(exc).__name__}: {exc}"[:2000])
+            with session_factory.begin() as session:
+                session.execute(update(SolveRun).where(_owned(claim)).values(
+                    status=SolveStatus.FAILED, finished_at=utcnow(), progress_key="failed", progress_params={},
+                    message=f"{type(exc).__name__}: {exc}"[:2000]))
         except Exception:
             log.exception("could not record the failure of solve run %s", run_id)
         return None
+
+
+def recover_abandoned_runs(
+    session_factory: sessionmaker, dead_after_seconds: float, resend: Callable[[int], None],
+) -> dict[int, str]:
+    """Runs whose heartbeat is stale: a queued one is sent again (its message may have died with
+    a worker), a running one is queued again and sent, or failed after ``MAX_ATTEMPTS`` claims.
+    Returns {run id: what was done}. Each change is a conditional UPDATE: with several workers
+    recovering at once, each run is handled once."""
+    now = utcnow()
+    stale = now - dt.timedelta(seconds=dead_after_seconds)
+    handled: dict[int, str] = {}
+    with session_factory.begin() as session:
+        runs = session.execute(select(SolveRun.id, SolveRun.status, SolveRun.attempts).where(
+            SolveRun.status.in_(SolveStatus.active()),
+            func.coalesce(SolveRun.heartbeat_at, SolveRun.created_at) < stale)).all()
+        for run_id, status, attempts in runs:
+            still_stale = and_(SolveRun.id == run_id, SolveRun.status == status,
+                               func.coalesce(SolveRun.heartbeat_at, SolveRun.created_at) < stale)
+            if status == SolveStatus.RUNNING and attempts >= MAX_ATTEMPTS:
+                action, values = "failed", {
+                    "status": SolveStatus.FAILED, "finished_at": now, "progress_key": "abandoned",
+                    "progress_params": {"attempts": attempts},
+                    "message": f"abandoned: the worker solving it stopped answering ({attempts} attempts)"}
+            elif status == SolveStatus.RUNNING:
+                action, values = "requeued", {"status": SolveStatus.QUEUED, "worker": "", "heartbeat_at": now,
+                                              "progress_key": "requeued", "progress_params": {"attempts": attempts}}
+            else:
+                action, values = "resent", {"heartbeat_at": now}
+            if session.execute(update(SolveRun).where(still_stale).values(**values)).rowcount == 1:
+                handled[run_id] = action
+    for run_id, action in handled.items():
+        log.warning("solve run %s had no heartbeat for %.0f s: %s", run_id, dead_after_seconds, action)
+        if action != "failed":
+            resend(run_id)
+    return handled
+
+
+def start_day_solve(request, date: dt.date, retailer_id: int, user: str) -> SolveRun:
+    """The page's and the API's start of a solve: a queued run with the ini's time limit, sent
+    to the workers once the request commits."""
+    settings = request.registry.settings
+    run = start_solve_run(request.dbsession, date, retailer_id, user=user,
+                          time_limit=PlanningSettings.from_settings(settings).time_limit,
+                          dead_after_seconds=dead_after(settings))
+    request.task(solve_run).delay(run.id)
+    return run
+
+
+@task()
+def solve_run(request, run_id: int) -> None:
+    """Solves a queued run on a worker; a run that is not queued (or abandoned) is left alone."""
+    settings = request.registry.settings
+    execute_solve_run(request.registry["dbsession_factory"], run_id, settings,
+                      dead_after_seconds=dead_after(settings))

@@ -1,22 +1,39 @@
-"""Solve runs: never two of one day at a time, progress and result on the row, failures visible."""
+"""Solve runs: never two of one day at a time, owned by the worker that claimed them, alive while
+their heartbeat is fresh, cancelled or recovered without a second writer."""
 import datetime as dt
 import threading
+import time
 
 import pytest
 import transaction
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from tests.conftest import _drop_postgres_database, _postgres_database, migrate
 from tests.factories import DAY, make_day
+from trucks import demo, solving
 from trucks.db import get_engine, get_session_factory, get_tm_session
-from trucks.models import Schedule, SolveRun, SolveStatus, utcnow
+from trucks.importer import import_day
+from trucks.models import Retailer, Schedule, SolveRun, SolveStatus, utcnow
 from trucks.services import PlanningSettings
-from trucks.solving import NothingToSolve, SolveAlreadyRunning, execute_solve_run, start_solve_run
+from trucks.solving import (
+    MAX_ATTEMPTS,
+    NothingToSolve,
+    SolveAlreadyRunning,
+    cancel_solve_run,
+    claim_run,
+    execute_solve_run,
+    recover_abandoned_runs,
+    start_solve_run,
+)
+
+#: the dead interval these tests use: short, so abandoned runs show quickly
+DEAD = 3.0
 
 
 def test_a_second_run_of_the_same_day_is_refused(dbsession):
     day = make_day(dbsession)
-    first = start_solve_run(dbsession, DAY, day.retailer.id, user="p")
-    assert (first.status, first.progress, first.created_by) == (SolveStatus.QUEUED, 0.0, "p")
+    first = start_solve_run(dbsession, DAY, day.retailer.id, user="p", time_limit=7)
+    assert (first.status, first.progress, first.created_by, first.time_limit) == (SolveStatus.QUEUED, 0.0, "p", 7)
     with pytest.raises(SolveAlreadyRunning) as refused:
         start_solve_run(dbsession, DAY, day.retailer.id)
     assert refused.value.run is first
@@ -27,20 +44,23 @@ def test_a_second_run_of_the_same_day_is_refused(dbsession):
     assert start_solve_run(dbsession, other_day.date, other_day.retailer.id).id != first.id
 
 
-def test_a_run_older_than_three_time_limits_counts_as_dead(dbsession):
+@pytest.mark.parametrize("status", [SolveStatus.QUEUED, SolveStatus.RUNNING])
+def test_a_run_whose_heartbeat_is_stale_is_abandoned(dbsession, status):
     day = make_day(dbsession)
-    stale = start_solve_run(dbsession, DAY, day.retailer.id, time_limit=30)
-    stale.created_at = utcnow() - dt.timedelta(seconds=91)
-    fresh = start_solve_run(dbsession, DAY, day.retailer.id, time_limit=30)
-    assert stale.status == SolveStatus.FAILED and "abandoned" in stale.message
-    assert fresh.status == SolveStatus.QUEUED
+    stale = start_solve_run(dbsession, DAY, day.retailer.id, dead_after_seconds=DEAD)
+    stale.status = status
+    stale.heartbeat_at = utcnow() - dt.timedelta(seconds=DEAD + 1)
+    fresh = start_solve_run(dbsession, DAY, day.retailer.id, dead_after_seconds=DEAD)
+    assert stale.status == SolveStatus.FAILED and stale.message.startswith("abandoned")
+    assert stale.progress_key == "abandoned" and fresh.status == SolveStatus.QUEUED
 
 
-def test_finished_runs_do_not_block(dbsession):
+@pytest.mark.parametrize("status", [SolveStatus.DONE, SolveStatus.FAILED, SolveStatus.CANCELLED])
+def test_ended_runs_do_not_block(dbsession, status):
     day = make_day(dbsession)
-    done = start_solve_run(dbsession, DAY, day.retailer.id)
-    done.status = SolveStatus.DONE
-    assert start_solve_run(dbsession, DAY, day.retailer.id).id != done.id
+    ended = start_solve_run(dbsession, DAY, day.retailer.id)
+    ended.status = status
+    assert start_solve_run(dbsession, DAY, day.retailer.id).id != ended.id
 
 
 def test_nothing_to_solve_without_demand(dbsession):
@@ -56,38 +76,159 @@ def file_sessions(file_database):
     engine.dispose()
 
 
-def committed_run(session_factory, **settings):
-    """A tiny day and a queued run, committed the way a request commits them."""
+def committed_run(session_factory, time_limit: float = 1.0, day_files=None) -> int:
+    """A tiny day (or the demo day's files) and a queued run, committed as a request commits them."""
     tm = transaction.TransactionManager(explicit=True)
     with tm:
         dbsession = get_tm_session(session_factory, tm)
-        day = make_day(dbsession)
-        return start_solve_run(dbsession, DAY, day.retailer.id, user="p").id
+        if day_files is None:
+            retailer_id = make_day(dbsession).retailer.id
+        else:
+            import_day(dbsession, DAY, day_files)
+            retailer_id = dbsession.scalar(select(Retailer.id).where(Retailer.name == "良友"))
+        return start_solve_run(dbsession, DAY, retailer_id, user="p", time_limit=time_limit).id
 
 
-def test_a_run_executed_in_a_thread_stores_its_schedule(file_sessions):
-    run_id = committed_run(file_sessions)
-    seen = []
-    outcome = {}
-    thread = threading.Thread(target=lambda: outcome.setdefault("schedule_id", execute_solve_run(
-        file_sessions, run_id, {"scheduling.time_limit_seconds": "1"},
-        on_progress=lambda fraction, message: seen.append(fraction))))
-    thread.start()
-    thread.join(timeout=60)
-    with file_sessions() as session:
+def run_row(session_factory, run_id: int) -> SolveRun:
+    with session_factory() as session:
         run = session.get(SolveRun, run_id)
-        assert (run.status, run.progress, run.schedule_id) == (SolveStatus.DONE, 1.0, outcome["schedule_id"])
-        assert run.finished_at is not None and "8 served" in run.message
+        session.expunge(run)
+        return run
+
+
+def test_a_run_stores_its_schedule_and_a_second_delivery_does_nothing(file_sessions):
+    run_id = committed_run(file_sessions)
+    schedule_id = execute_solve_run(file_sessions, run_id, {}, worker="w1@test", dead_after_seconds=DEAD)
+    run = run_row(file_sessions, run_id)
+    assert (run.status, run.progress, run.schedule_id, run.worker, run.attempts) == (
+        SolveStatus.DONE, 1.0, schedule_id, "w1@test", 1)
+    assert run.finished_at is not None and "8 served" in run.message
+    assert run.progress_key == "finished" and run.progress_params["served"] == 8
+    with file_sessions() as session:
         schedule = session.get(Schedule, run.schedule_id)
         assert schedule.params["solver"] == "highs" and schedule.params["run_id"] == run_id
+        assert schedule.params["time_limit"] == 1.0  # the run's own limit, not the ini's
         assert sum(len(r.stops) for r in schedule.routes) + len(schedule.unserved) == 8
-    assert seen and seen == sorted(seen) and seen[-1] == 1.0
+    # the same task delivered again (a redelivery after a lost ack): nothing happens
+    assert execute_solve_run(file_sessions, run_id, {}, worker="w2@test", dead_after_seconds=DEAD) is None
+    again = run_row(file_sessions, run_id)
+    assert (again.status, again.worker, again.attempts, again.schedule_id) == (SolveStatus.DONE, "w1@test", 1, schedule_id)
+    with file_sessions() as session:
+        assert session.scalar(select(func.count(Schedule.id))) == 1
 
 
 def test_a_failing_run_ends_failed_with_the_error(file_sessions):
     run_id = committed_run(file_sessions)
-    assert execute_solve_run(file_sessions, run_id, PlanningSettings(time_limit=1, solver="no-such-solver")) is None
+    assert execute_solve_run(file_sessions, run_id, PlanningSettings(solver="no-such-solver")) is None
+    run = run_row(file_sessions, run_id)
+    assert run.status == SolveStatus.FAILED and "no-such-solver" in run.message
     with file_sessions() as session:
-        run = session.get(SolveRun, run_id)
-        assert run.status == SolveStatus.FAILED and "no-such-solver" in run.message
         assert session.scalars(select(Schedule)).first() is None
+
+
+def test_a_claim_is_refused_while_another_worker_is_alive_and_taken_over_once_it_is_stale(file_sessions):
+    run_id = committed_run(file_sessions)
+    first = claim_run(file_sessions, run_id, "w1@test", DEAD)
+    assert first is not None and first.attempt == 1 and first.time_limit == 1.0
+    assert claim_run(file_sessions, run_id, "w2@test", DEAD) is None  # w1's heartbeat is fresh
+    with file_sessions.begin() as session:
+        session.get(SolveRun, run_id).heartbeat_at = utcnow() - dt.timedelta(seconds=DEAD + 1)
+    second = claim_run(file_sessions, run_id, "w2@test", DEAD)
+    assert second is not None and second.attempt == 2
+    with file_sessions.begin() as session:
+        session.get(SolveRun, run_id).heartbeat_at = utcnow() - dt.timedelta(seconds=DEAD + 1)
+    assert claim_run(file_sessions, run_id, "w3@test", DEAD) is None  # out of attempts
+    assert MAX_ATTEMPTS == 2
+
+
+def test_recovery_requeues_a_dead_worker_s_run_then_fails_it(file_sessions):
+    run_id = committed_run(file_sessions)
+    sent = []
+    assert recover_abandoned_runs(file_sessions, DEAD, sent.append) == {}  # fresh: left alone
+
+    def go_stale():
+        with file_sessions.begin() as session:
+            session.get(SolveRun, run_id).heartbeat_at = utcnow() - dt.timedelta(seconds=DEAD + 1)
+
+    go_stale()  # queued, and its message may be lost: sent again
+    assert recover_abandoned_runs(file_sessions, DEAD, sent.append) == {run_id: "resent"}
+    assert recover_abandoned_runs(file_sessions, DEAD, sent.append) == {}  # once per interval
+    claim_run(file_sessions, run_id, "w1@test", DEAD)
+    go_stale()  # its worker died
+    assert recover_abandoned_runs(file_sessions, DEAD, sent.append) == {run_id: "requeued"}
+    run = run_row(file_sessions, run_id)
+    assert (run.status, run.worker, run.progress_key) == (SolveStatus.QUEUED, "", "requeued")
+    claim_run(file_sessions, run_id, "w2@test", DEAD)
+    go_stale()  # and the second one too
+    assert recover_abandoned_runs(file_sessions, DEAD, sent.append) == {run_id: "failed"}
+    assert sent == [run_id, run_id]
+    run = run_row(file_sessions, run_id)
+    assert run.status == SolveStatus.FAILED and "stopped answering (2 attempts)" in run.message
+
+
+def test_a_cancelled_run_stops_within_a_second_and_stores_nothing(file_sessions):
+    run_id = committed_run(file_sessions, time_limit=60, day_files=demo.demo_files(DAY))
+    outcome = {}
+    solver = threading.Thread(target=lambda: outcome.setdefault("result", execute_solve_run(
+        file_sessions, run_id, {}, worker="w1@test")))
+    solver.start()
+    deadline = time.monotonic() + 30
+    while run_row(file_sessions, run_id).progress <= 0.0:  # the search has begun
+        assert time.monotonic() < deadline, "the solve never reported progress"
+        time.sleep(0.1)
+    with file_sessions.begin() as session:
+        assert cancel_solve_run(session, session.get(SolveRun, run_id), user="p")
+    cancelled_at = time.monotonic()
+    solver.join(timeout=30)
+    took = time.monotonic() - cancelled_at
+    assert not solver.is_alive() and took < 1.5, f"the solve went on {took:.1f} s after the cancel"
+    run = run_row(file_sessions, run_id)
+    assert (run.status, run.progress_key, outcome["result"]) == (SolveStatus.CANCELLED, "cancelled", None)
+    with file_sessions() as session:
+        assert session.scalar(select(func.count(Schedule.id))) == 0
+        assert not cancel_solve_run(session, session.get(SolveRun, run_id))  # already ended
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def committed_database(request, tmp_path):
+    """A migrated database each test commits to: a SQLite file, and PostgreSQL when it answers."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'starts.sqlite'}"
+        migrate(url)
+        yield url
+    else:
+        url = _postgres_database()
+        migrate(url)
+        yield url
+        _drop_postgres_database(url)
+
+
+def test_two_simultaneous_starts_create_exactly_one_run(committed_database):
+    engine = get_engine({"sqlalchemy.url": committed_database})
+    factory = get_session_factory(engine)
+    with factory.begin() as session:
+        retailer_id = make_day(session).retailer.id
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def start():
+        tm = transaction.TransactionManager(explicit=True)
+        try:
+            with tm:
+                dbsession = get_tm_session(factory, tm)
+                dbsession.scalar(select(func.count(SolveRun.id)))  # each has read before either writes
+                barrier.wait()
+                outcomes.append(start_solve_run(dbsession, DAY, retailer_id, user="p").id)
+        except SolveAlreadyRunning as refused:
+            outcomes.append(refused)
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    with factory() as session:
+        runs = session.scalars(select(SolveRun)).all()
+    engine.dispose()
+    assert len(runs) == 1 and runs[0].status == SolveStatus.QUEUED
+    assert sorted(type(o).__name__ for o in outcomes) == ["SolveAlreadyRunning", "int"]

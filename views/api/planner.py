@@ -18,7 +18,6 @@ from trucks.services import is_stale, load_schedule
 
 from ..planner.day import PlanDay
 from ..planner.review import Review, build_review, day_categories
-from ..planner.views import start_day_solve
 from ..security import Permission, scoped_retailer_id
 from .errors import ApiError, field_problem
 from .inputs import integer_field, json_object, local_timestamp, path_int, text_field
@@ -250,7 +249,7 @@ def solve(request):
     """One solve per day at a time: a second start while one runs is refused."""
     day = PlanDay(request)
     try:
-        run = start_day_solve(request, day.date, day.retailer_id)
+        run = solving.start_day_solve(request, day.date, day.retailer_id, request.user.username)
     except solving.SolveAlreadyRunning as running:
         raise ApiError(409, f"a solve of {day.date} is already {running.run.status}", run_id=running.run.id) from None
     except solving.NothingToSolve as nothing:

@@ -5,9 +5,6 @@ every POST carries the session's CSRF token (the app's default).
 """
 from __future__ import annotations
 
-import datetime as dt
-import threading
-
 from pyramid.httpexceptions import HTTPBadRequest, HTTPFound, HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
@@ -16,8 +13,8 @@ from trucks import constraints as plan_constraints
 from trucks import exports, publishing, services, solving
 from trucks.importer import FILE_NAMES, ImportFailed
 from trucks.live import local_today
-from trucks.models import ConstraintKind, Schedule, SolveRun, SolveStatus
-from trucks.services import PlanningSettings, load_schedule
+from trucks.models import ConstraintKind, Schedule, SolveStatus
+from trucks.services import load_schedule
 
 from ..i18n import category_name
 from ..security import Permission, scoped_retailer_id
@@ -116,10 +113,10 @@ def _upload(field) -> bytes | None:
 
 @view_config(route_name="plan_solve", permission=Permission.PLAN_WRITE, request_method="POST")
 def start_solve(request):
-    """Starts a background solve of the day; the page then polls its progress."""
+    """Queues a solve of the day for the workers; the page then polls its progress."""
     day = PlanDay(request)
     try:
-        start_day_solve(request, day.date, day.retailer_id)
+        solving.start_day_solve(request, day.date, day.retailer_id, request.user.username)
     except solving.SolveAlreadyRunning:
         _flash(request, "planner.solve.already_running", "error")
         return _back_to_day(day, "solve")
@@ -127,27 +124,6 @@ def start_solve(request):
         _flash(request, "planner.solve.nothing", "error")
         return _back_to_day(day, "solve")
     return _back_to_day(day, "solve")
-
-
-def start_day_solve(request, date: dt.date, retailer_id: int) -> SolveRun:
-    """Records a queued solve of the day and runs it in a daemon thread once the request commits
-    (the thread uses its own session from the app's factory, so it must see the row). The page
-    and the API both start solves here, so a run counts as dead only after the ini's time limit."""
-    factory = request.registry["dbsession_factory"]
-    planning = PlanningSettings.from_settings(request.registry.settings)
-    run = solving.start_solve_run(request.dbsession, date, retailer_id, user=request.user.username,
-                                  time_limit=planning.time_limit)
-    run_id = run.id
-
-    def start(committed: bool) -> None:
-        if committed:
-            threading.Thread(
-                target=solving.execute_solve_run, args=(factory, run_id, planning),
-                name=f"solve-run-{run_id}", daemon=True,
-            ).start()
-
-    request.tm.get().addAfterCommitHook(start)
-    return run
 
 
 @view_config(route_name="plan_solve_status", permission=Permission.PLAN_READ, renderer="json", request_method="GET")

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from celery import current_task
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -309,5 +310,7 @@ def start_day_solve(request, date: dt.date, retailer_id: int, user: str) -> Solv
 def solve_run(request, run_id: int) -> None:
     """Solves a queued run on a worker; a run that is not queued (or abandoned) is left alone."""
     settings = request.registry.settings
+    hostname = current_task.request.hostname if current_task else None  # None when run eagerly
     execute_solve_run(request.registry["dbsession_factory"], run_id, settings,
+                      worker=f"{hostname}:{os.getpid()}" if hostname else worker_name(),
                       dead_after_seconds=dead_after(settings))

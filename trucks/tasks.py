@@ -15,6 +15,7 @@ Settings (the ini's ``[app:main]``):
 - ``celery.broker_url``: ``redis://…``, ``amqp://…`` or ``filesystem:///DIR`` (the embedded
   broker: a folder of message files, no server). Empty: every task runs in the sending process.
 - ``celery.always_eager``: run tasks in the sending process even with a broker (unit tests).
+- ``celery.queue``: the queue's name, when several apps share one broker.
 - ``celery.visibility_timeout``: seconds after which Redis gives an unacknowledged task to
   another worker; keep it above the longest task.
 """
@@ -37,6 +38,8 @@ from pyramid.threadlocal import get_current_request
 TASK_CATEGORY = "foodtrucks.tasks"
 #: Redis's default (one hour) is kept: above the longest solve production.ini allows
 DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 3600
+#: the queue tasks go to and workers take them from (``celery.queue``: apps sharing a broker)
+DEFAULT_QUEUE = "foodtrucks"
 #: how often the embedded broker's consumers look for new message files
 FILESYSTEM_POLLING_SECONDS = 0.2
 
@@ -166,6 +169,7 @@ def make_celery_app(settings) -> celery.Celery:
         task_reject_on_worker_lost=True,
         task_always_eager=eager,
         task_eager_propagates=False,
+        task_default_queue=settings.get("celery.queue") or DEFAULT_QUEUE,
         worker_prefetch_multiplier=1,  # a long task does not hold others back on its worker
         worker_hijack_root_logger=False,
         worker_concurrency=int(settings.get("celery.worker_concurrency") or os.cpu_count() or 1),

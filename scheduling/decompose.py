@@ -24,6 +24,7 @@ import numpy as np
 
 from .engine import solve
 from .problem import Compound, Problem, Truck
+from .progress import ProgressLine
 from .result import Result, Route, UnservedReason
 
 #: compounds per piece: the engine converges fastest on pieces this small (bench/README.md:
@@ -94,17 +95,17 @@ def solve_large(
     workers = max(1, min(processes or os.cpu_count() or 1, len(pieces)))
     waves = math.ceil(len(pieces) / workers)
     piece_limit = time_limit * (PIECE_SHARE if len(pieces) > 1 else 1.0) / waves
-    report(0.0, f"{len(pieces)} pieces on {workers} processes")
+    report(0.0, ProgressLine("pieces", pieces=len(pieces), processes=workers))
     results = _solve_pieces(pieces, piece_limit, seed, lp_solver, workers, started, time_limit, report, stop)
     merged = merge(problem, results, seconds=time.monotonic() - started, seed=seed)
     remaining = time_limit - (time.monotonic() - started)
     if len(pieces) > 1 and remaining >= MIN_SEAM_SECONDS and not (stop and stop()):
-        report(PIECE_SHARE, "improving across the seams")
+        report(PIECE_SHARE, ProgressLine("seams"))
         merged = improve_seams(problem, merged, remaining, seed, lp_solver, piece_size, stop,
                                round_limit=piece_limit, progress=report)
     merged = replace(merged, seconds=time.monotonic() - started)
     merged.check(problem)
-    report(1.0, "done")
+    report(1.0, ProgressLine("done"))
     return merged
 
 
@@ -155,7 +156,7 @@ def _solve_pieces(
                 stop_event.set()
             elapsed = time.monotonic() - started
             done = len(futures) - len(pending)
-            report(min(PIECE_SHARE, PIECE_SHARE * elapsed / time_limit), f"pieces solved: {done}/{len(futures)}")
+            report(min(PIECE_SHARE, PIECE_SHARE * elapsed / time_limit), ProgressLine("pieces_solved", done=done, total=len(futures)))
         return [future.result() for future in futures]
 
 
@@ -339,7 +340,7 @@ def improve_seams(
         rounds += 1
         if progress is not None:
             done = 1.0 - remaining / time_limit
-            progress(PIECE_SHARE + (1.0 - PIECE_SHARE) * done, f"seams: {len(waiting)} compounds to place")
+            progress(PIECE_SHARE + (1.0 - PIECE_SHARE) * done, ProgressLine("seams_left", count=len(waiting)))
         limit = remaining if round_limit is None else min(remaining, max(MIN_SEAM_SECONDS, round_limit))
         answer = solve(seam, time_limit=limit, seed=seed + 1000 + rounds, lp_solver=lp_solver)
         tried |= set(seam.truck_ids)

@@ -15,6 +15,7 @@ from .fairshare import Block, share, to_units
 from .instance import Prepared, prepare
 from .lp import check_solver_name
 from .pool import RoutePool
+from .progress import ProgressLine
 from .problem import Problem, Truck
 from .result import Result, Route, Unserved, UnservedReason, Visit
 from .search import Search, State
@@ -77,7 +78,7 @@ def solve(
     started = time.monotonic()
     deadline = started + max(0.1, time_limit)
     report = _Reporter(progress)
-    report(0.0, "preparing", force=True)
+    report(0.0, ProgressLine("preparing"), force=True)
     prepared = prepare(problem)
     inst = prepared.instance
     search = Search(inst, seed)
@@ -87,7 +88,7 @@ def solve(
         best, iterations = _search(search, inst.n, time_limit, deadline, reserve, lp_solver, report, stop)
     else:
         best = search.empty_state()
-    report(0.97, "sharing stock", force=True)
+    report(0.97, ProgressLine("sharing"), force=True)
     result = _result(problem, prepared, search, best, lp_solver, started, iterations, seed)
     result.check(problem)
     report(1.0, _summary(problem, result), force=True)
@@ -96,7 +97,7 @@ def solve(
 
 def _summary(problem: Problem, result: Result) -> str:
     served = len(result.served_ids)
-    return f"served {served}/{len(problem.compounds)}, travel {result.travel_minutes:.0f} min"
+    return ProgressLine("searching", served=served, total=len(problem.compounds), minutes=round(result.travel_minutes))
 
 
 def _reserve(problem: Problem, time_limit: float) -> float:
@@ -149,7 +150,7 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
         if now >= began + search_time:
             break
         if iteration & 31 == 0:
-            message = f"served {n - len(best.unassigned)}/{n}, travel {best.travel:.0f} min"
+            message = ProgressLine("searching", served=n - len(best.unassigned), total=n, minutes=round(best.travel))
             report(0.95 * max(share, (now - began) / search_time), message)
             if stop is not None and stop():
                 return best, iteration  # asked to stop: the best so far, without a last recombination

@@ -176,7 +176,9 @@ class RunWatch:
         """The engine's progress callback: remembered here, written by the heartbeat."""
         if self.echo is not None:
             self.echo(fraction, message)
-        self._latest = {"progress": min(fraction, 0.99), "message": message[:500]}
+        key = getattr(message, "key", "")  # the engine's lines carry a catalog key (scheduling.progress)
+        self._latest = {"progress": min(fraction, 0.99), "progress_key": key,
+                        "progress_params": getattr(message, "params", {}), "message": "" if key else message[:500]}
 
     def __enter__(self) -> RunWatch:
         self._thread.start()
@@ -252,7 +254,8 @@ def execute_solve_run(
         try:
             with session_factory.begin() as session:
                 session.execute(update(SolveRun).where(_owned(claim)).values(
-                    status=SolveStatus.FAILED, finished_at=utcnow(), progress_key="failed", progress_params={},
+                    status=SolveStatus.FAILED, finished_at=utcnow(), progress_key="failed",
+                    progress_params={"error": f"{type(exc).__name__}: {exc}"[:500]},
                     message=f"{type(exc).__name__}: {exc}"[:2000]))
         except Exception:
             log.exception("could not record the failure of solve run %s", run_id)

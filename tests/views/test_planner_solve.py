@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from tests.conftest import app_settings_for
 from tests.factories import make_day, make_user
 from tests.views.planner_helpers import login, table_rows
-from trucks.models import Compound, Role, Schedule, ScheduleRoute, ScheduleStop, SolveRun, SolveStatus, Truck
+from trucks.models import Compound, Role, Schedule, ScheduleRoute, ScheduleStop, SolveRun, SolveStatus, Truck, utcnow
+from trucks.solving import DEAD_AFTER_SECONDS
 from views import main
 
 POLL_TIMEOUT_SECONDS = 60
@@ -113,7 +114,8 @@ def test_progress_is_shown_in_the_planners_language(live):
     date = facts["date"]
     with factory.begin() as session:
         run = SolveRun(date=dt.date.fromisoformat(date), retailer_id=facts["retailer_id"], status=SolveStatus.RUNNING,
-                       progress=0.5, message="served 12/15, travel 140 min", created_by="colleague")
+                       progress=0.5, progress_key="searching",
+                       progress_params={"served": 12, "total": 15, "minutes": 140}, created_by="colleague")
         session.add(run)
         session.flush()
         status_url = f"/plan/{date}/solve/{run.id}"
@@ -123,3 +125,53 @@ def test_progress_is_shown_in_the_planners_language(live):
     assert testapp.get(status_url).json["message"] == "已安排 12/15 个小区，行驶 140 分钟"
     testapp.set_cookie("lang", "en")
     assert testapp.get(status_url).json["message"] == "served 12/15, travel 140 min"
+
+
+def test_an_abandoned_run_shows_why_with_the_solve_button_and_its_poll_ends(live):
+    testapp, factory, facts = live
+    date = facts["date"]
+    with factory.begin() as session:  # its worker died 40 s ago, before anyone noticed
+        run = SolveRun(date=dt.date.fromisoformat(date), retailer_id=facts["retailer_id"], status=SolveStatus.RUNNING,
+                       progress=0.3, progress_key="searching", attempts=1, created_by="colleague",
+                       progress_params={"served": 3, "total": 8, "minutes": 60},
+                       heartbeat_at=utcnow() - dt.timedelta(seconds=DEAD_AFTER_SECONDS + 10))
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    status = testapp.get(f"/plan/{date}/solve/{run_id}").json
+    assert (status["status"], status["alive"], status["finished"]) == ("running", False, True)
+    assert status["message"].startswith("已放弃")
+    page = testapp.get(f"/plan/{date}")
+    assert "solve-form" in page.forms and page.html.select_one("#solve-progress").has_attr("hidden")
+    assert page.html.select_one("#last-run").text.startswith("上一次排班未完成：已放弃")
+    first = solve_through_page(testapp, factory, date)  # a new start marks it failed and solves
+    assert first["status"] == SolveStatus.DONE
+    with factory() as session:
+        assert session.get(SolveRun, run_id).status == SolveStatus.FAILED
+
+
+@pytest.mark.parametrize("through", ["page", "api"])
+def test_a_queued_run_is_cancelled_from_the_page_or_the_api(live, through):
+    testapp, factory, facts = live
+    date = facts["date"]
+    with factory.begin() as session:  # queued, no worker has taken it yet
+        run = SolveRun(date=dt.date.fromisoformat(date), retailer_id=facts["retailer_id"], status=SolveStatus.QUEUED,
+                       progress=0.0, progress_key="queued", progress_params={}, created_by="colleague",
+                       heartbeat_at=utcnow())
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    page = testapp.get(f"/plan/{date}")
+    if through == "page":
+        page = page.forms["cancel-form"].submit(status=303).follow()
+        assert "排班已取消" in page.text and "solve-form" in page.forms
+        assert page.html.select_one("#last-run").text == "上一次排班未完成：已由 bg-planner 取消"
+    else:
+        csrf = page.html.select_one('meta[name="csrf-token"]')["content"]
+        cancelled = testapp.post(f"/api/solve-runs/{run_id}/cancel", headers={"X-CSRF-Token": csrf}).json
+        assert (cancelled["status"], cancelled["finished"]) == ("cancelled", True)
+        again = testapp.post(f"/api/solve-runs/{run_id}/cancel", headers={"X-CSRF-Token": csrf}, status=409)
+        assert again.json["run_id"] == run_id
+    with factory() as session:
+        run = session.get(SolveRun, run_id)
+        assert (run.status, run.progress_params) == (SolveStatus.CANCELLED, {"by": "bg-planner"})

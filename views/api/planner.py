@@ -12,11 +12,12 @@ from pyramid.httpexceptions import HTTPNoContent, HTTPNotFound
 from trucks import constraints as plan_constraints
 from trucks import publishing, solving
 from trucks.importer import FILE_NAMES, ImportFailed
-from trucks.models import ConstraintKind, ImportBatch, PlanConstraint, Publication, Schedule, SolveRun, SolveStatus
+from trucks.models import ConstraintKind, ImportBatch, PlanConstraint, Publication, Schedule, SolveRun
 from trucks.exports import schedule_document
 from trucks.services import is_stale, load_schedule
 
 from ..planner.day import PlanDay
+from ..planner.progress import solve_run_json
 from ..planner.review import Review, build_review, day_categories
 from ..security import Permission, scoped_retailer_id
 from .errors import ApiError, field_problem
@@ -29,20 +30,6 @@ planner_view = partial(api_view, tag="planner", query=(RETAILER,))
 
 
 # --------------------------------------------------------------------------- shapes
-
-
-def run_json(run: SolveRun) -> dict:
-    return {
-        "id": run.id,
-        "date": run.date.isoformat(),
-        "status": run.status,
-        "progress": run.progress,
-        "message": run.message,
-        "finished": run.status in (SolveStatus.DONE, SolveStatus.FAILED),
-        "created_at": local_timestamp(run.created_at),
-        "created_by": run.created_by,
-        "schedule_id": run.schedule_id,
-    }
 
 
 def schedule_json(dbsession, schedule: Schedule, version: int | None) -> dict:
@@ -182,7 +169,7 @@ def day(request):
             ],
             "batches": [batch_json(batch) for batch in day.imports],
         },
-        "solve_run": run_json(run) if run else None,
+        "solve_run": solve_run_json(request, run) if run else None,
         "schedule": schedule_json(request.dbsession, schedule, _version_of(day, schedule)) if schedule else None,
         "fill_rates": fill_rates_json(build_review(request, schedule)) if schedule else None,
         "published_version": day.latest_publication.version if day.latest_publication else None,
@@ -256,7 +243,7 @@ def solve(request):
         raise ApiError(422, str(nothing)) from None
     request.response.status = 202
     request.response.location = request.route_url("api_solve_run", run_id=run.id)
-    return run_json(run)
+    return solve_run_json(request, run)
 
 
 @planner_view(
@@ -266,11 +253,34 @@ def solve(request):
     responses={200: Reply("the run", "SolveRun")},
 )
 def solve_run(request):
-    """Another retailer's run is 404, as if it did not exist."""
+    """Another retailer's run is 404, as if it did not exist. ``finished`` turns true once the
+    run ended or its worker stopped writing its heartbeat (abandoned)."""
+    return solve_run_json(request, _own_run(request))
+
+
+def _own_run(request) -> SolveRun:
     run = request.dbsession.get(SolveRun, path_int(request, "run_id"))
     if run is None or run.retailer_id != scoped_retailer_id(request):
         raise HTTPNotFound()
-    return run_json(run)
+    return run
+
+
+@planner_view(
+    "api_solve_run_cancel",
+    "POST",
+    summary="Cancel a queued or running solve",
+    permission=Permission.PLAN_WRITE,
+    responses={
+        200: Reply("cancelled: the worker stops within a second and stores nothing", "SolveRun"),
+        409: Reply("the run has already ended", "Error"),
+    },
+)
+def cancel_solve_run(request):
+    """The run ends as cancelled at once; a worker solving it stops at its next heartbeat."""
+    run = _own_run(request)
+    if not solving.cancel_solve_run(request.dbsession, run, request.user.username):
+        raise ApiError(409, f"solve run {run.id} has already ended ({run.status})", run_id=run.id)
+    return solve_run_json(request, run)
 
 
 # --------------------------------------------------------------------------- constraints

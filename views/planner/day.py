@@ -24,6 +24,7 @@ from trucks.importer import import_day
 from trucks.live import local_from_utc
 from trucks.publishing import latest_publication
 from trucks.services import PlanningSettings, latest_schedule, loaded_trucks
+from trucks.solving import dead_after, is_alive
 
 from ..security import scoped_retailer_id
 
@@ -128,17 +129,19 @@ class PlanDay:
 
     @cached_property
     def active_run(self) -> SolveRun | None:
-        """A solve of this day still queued or running, if any."""
-        return self.dbsession.scalars(
+        """A solve of this day still queued or running with a fresh heartbeat, if any (an
+        abandoned one does not hold the solve button back: the next start marks it failed)."""
+        run = self.dbsession.scalars(
             select(SolveRun)
             .where(
                 SolveRun.date == self.date,
                 SolveRun.retailer_id == self.retailer_id,
-                SolveRun.status.in_((SolveStatus.QUEUED, SolveStatus.RUNNING)),
+                SolveRun.status.in_(SolveStatus.active()),
             )
             .order_by(SolveRun.id.desc())
             .limit(1)
         ).first()
+        return run if run is not None and is_alive(run, dead_after(self.request.registry.settings)) else None
 
     @cached_property
     def last_run(self) -> SolveRun | None:

@@ -1,32 +1,42 @@
-"""A solve's progress line in the planner's language.
-
-The engine and the solve runs write plain English lines (the command line prints them as they
-are); the page shows each one it knows through the message catalog, and anything else as is.
+"""A solve run as the page and the API show it: one serialiser, its progress line rendered in
+the request's language from the key and parameters the run recorded (``planner.progress.KEY``).
 """
 from __future__ import annotations
 
-import re
+from trucks.models import SolveRun, SolveStatus
+from trucks.solving import dead_after, is_alive
 
+from ..api.inputs import local_timestamp
 from ..i18n import translate
 
-LINES = tuple((re.compile(pattern), key) for pattern, key in (
-    (r"building the day", "planner.progress.building"),
-    (r"preparing", "planner.progress.preparing"),
-    (r"served (?P<served>\d+)/(?P<total>\d+), travel (?P<minutes>\d+) min", "planner.progress.searching"),
-    (r"sharing stock", "planner.progress.sharing"),
-    (r"(?P<pieces>\d+) pieces on (?P<processes>\d+) processes", "planner.progress.pieces"),
-    (r"pieces solved: (?P<done>\d+)/(?P<total>\d+)", "planner.progress.pieces_solved"),
-    (r"improving across the seams", "planner.progress.seams"),
-    (r"seams: (?P<count>\d+) compounds to place", "planner.progress.seams_left"),
-    (r"done", "planner.progress.done"),
-    (r"(?P<served>\d+) served, (?P<unserved>\d+) unserved, (?P<minutes>\d+) min travel", "planner.progress.finished"),
-    (r"abandoned: .*", "planner.progress.abandoned"),
-))
+
+def progress_text(run: SolveRun, language: str, *, alive: bool = True) -> str:
+    """The run's latest line; a run that stopped beating without ending reads as abandoned."""
+    if not alive and not run.ended:
+        return translate("planner.progress.abandoned", language, attempts=run.attempts)
+    if run.progress_key:
+        return translate(f"planner.progress.{run.progress_key}", language, **run.progress_params)
+    return run.message or ""
 
 
-def progress_text(message: str | None, language: str) -> str:
-    for pattern, key in LINES:
-        found = pattern.fullmatch(message or "")
-        if found:
-            return translate(key, language, **found.groupdict())
-    return message or ""
+def solve_run_json(request, run: SolveRun) -> dict:
+    """What the page's poll and the API say about a run. ``finished`` is true once it ended or
+    its heartbeat went stale (abandoned): a client stops polling then."""
+    alive = is_alive(run, dead_after(request.registry.settings))
+    return {
+        "id": run.id,
+        "date": run.date.isoformat(),
+        "status": run.status,
+        "alive": alive,
+        "finished": not alive,
+        "progress": run.progress,
+        "message": progress_text(run, request.language, alive=alive),
+        "error": run.message if run.status == SolveStatus.FAILED else None,
+        "time_limit": run.time_limit,
+        "worker": run.worker or None,
+        "attempts": run.attempts,
+        "heartbeat_at": local_timestamp(run.heartbeat_at) if run.heartbeat_at else None,
+        "created_at": local_timestamp(run.created_at),
+        "created_by": run.created_by,
+        "schedule_id": run.schedule_id,
+    }

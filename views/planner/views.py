@@ -13,13 +13,13 @@ from trucks import constraints as plan_constraints
 from trucks import exports, publishing, services, solving
 from trucks.importer import FILE_NAMES, ImportFailed
 from trucks.live import local_today
-from trucks.models import ConstraintKind, Schedule, SolveStatus
+from trucks.models import ConstraintKind, Schedule
 from trucks.services import load_schedule
 
 from ..i18n import category_name
 from ..security import Permission, scoped_retailer_id
 from .day import PlanDay, latest_data_date, parse_day
-from .progress import progress_text
+from .progress import solve_run_json
 from .review import build_review, day_categories, gantt_svg, map_svg
 
 SVG_TYPE = "image/svg+xml"
@@ -64,7 +64,8 @@ def day_page(request, day: PlanDay, *, problems=None) -> dict:
         "problems": problems,
         "file_names": FILE_NAMES,
         "read_only": False,
-        "progress_text": lambda message: progress_text(message, request.language),
+        "active_run": solve_run_json(request, day.active_run) if day.active_run else None,
+        "last_run": solve_run_json(request, day.last_run) if day.last_run else None,
     }
 
 
@@ -128,16 +129,20 @@ def start_solve(request):
 
 @view_config(route_name="plan_solve_status", permission=Permission.PLAN_READ, renderer="json", request_method="GET")
 def solve_status(request):
-    """A run's progress for the page's poll."""
-    run = PlanDay(request).solve_run(_int(request.matchdict["run_id"]))
-    return {
-        "id": run.id,
-        "status": run.status,
-        "progress": run.progress,
-        "message": progress_text(run.message, request.language),
-        "finished": run.status in (SolveStatus.DONE, SolveStatus.FAILED),
-        "schedule_id": run.schedule_id,
-    }
+    """A run's progress for the page's poll (the API's shape)."""
+    return solve_run_json(request, PlanDay(request).solve_run(_int(request.matchdict["run_id"])))
+
+
+@view_config(route_name="plan_solve_cancel", permission=Permission.PLAN_WRITE, request_method="POST")
+def cancel_solve(request):
+    """Cancels the day's queued or running solve; its worker stops and stores nothing."""
+    day = PlanDay(request)
+    run = day.solve_run(_int(request.matchdict["run_id"]))
+    if solving.cancel_solve_run(request.dbsession, run, request.user.username):
+        _flash(request, "planner.solve.cancelled")
+    else:
+        _flash(request, "planner.solve.already_ended", "error")
+    return _back_to_day(day, "solve")
 
 
 def _requested_schedule(request, day: PlanDay) -> Schedule:

@@ -1,4 +1,4 @@
-// The planner's day page: follows a running solve's progress and reloads when it has finished.
+// The planner's day page: follows a running solve's progress and reloads once it has ended.
 (function () {
   "use strict";
   var box = document.getElementById("solve-progress");
@@ -23,12 +23,13 @@
       })
       .then(function (status) {
         show(status);
-        if (status.status === "done") {
-          window.location.reload();
-        } else if (status.status === "failed") {
-          window.setTimeout(function () { window.location.reload(); }, 1500);  // shows the failure
-        } else {
+        if (!status.finished) {
           window.setTimeout(poll, 1000);
+        } else if (status.status === "done") {
+          window.location.reload();
+        } else {
+          // failed, cancelled or abandoned: polling stops; the reload shows why and the solve button
+          window.setTimeout(function () { window.location.reload(); }, 1500);
         }
       })
       .catch(function () { window.setTimeout(poll, 3000); });

@@ -46,6 +46,9 @@ PIECE_REASONS = frozenset(
 )
 
 Progress = Callable[[float, str], None]
+#: solves the pieces elsewhere (the app: as tasks on its workers), given
+#: ``(pieces, piece_limit, seed, lp_solver, stop)``; piece ``i`` uses seed ``seed + i``
+PieceSolver = Callable[[Sequence[Problem], float, int, str, Callable[[], bool] | None], list[Result]]
 
 
 def _mapping_proxy(values: dict) -> MappingProxyType:
@@ -68,13 +71,16 @@ def solve_day(
     progress: Progress | None = None,
     lp_solver: str = "highs",
     stop: Callable[[], bool] | None = None,
+    solve_pieces: PieceSolver | None = None,
+    split_above: int = SPLIT_ABOVE,
+    piece_size: int = PIECE_SIZE,
 ) -> Result:
-    """The app's entry point: one search for a day of up to ``SPLIT_ABOVE`` compounds, pieces
-    solved in parallel for a larger one."""
-    if len(problem.compounds) <= SPLIT_ABOVE:
+    """The app's entry point: one search for a day of up to ``split_above`` compounds, pieces
+    solved in parallel for a larger one (by ``solve_pieces``, else in local processes)."""
+    if len(problem.compounds) <= split_above:
         return solve(problem, time_limit=time_limit, seed=seed, progress=progress, lp_solver=lp_solver, stop=stop)
     return solve_large(problem, time_limit=time_limit, seed=seed, progress=progress, lp_solver=lp_solver, stop=stop,
-                       piece_size=PIECE_SIZE)
+                       piece_size=piece_size, solve_pieces=solve_pieces)
 
 
 def solve_large(
@@ -87,6 +93,7 @@ def solve_large(
     stop: Callable[[], bool] | None = None,
     processes: int | None = None,
     piece_size: int = PIECE_SIZE,
+    solve_pieces: PieceSolver | None = None,
 ) -> Result:
     """Solve ``problem`` as independent pieces of about ``piece_size`` compounds in parallel."""
     started = time.monotonic()
@@ -96,7 +103,10 @@ def solve_large(
     waves = math.ceil(len(pieces) / workers)
     piece_limit = time_limit * (PIECE_SHARE if len(pieces) > 1 else 1.0) / waves
     report(0.0, ProgressLine("pieces", pieces=len(pieces), processes=workers))
-    results = _solve_pieces(pieces, piece_limit, seed, lp_solver, workers, started, time_limit, report, stop)
+    if solve_pieces is not None and len(pieces) > 1:
+        results = solve_pieces(pieces, piece_limit, seed, lp_solver, stop)
+    else:
+        results = _solve_pieces(pieces, piece_limit, seed, lp_solver, workers, started, time_limit, report, stop)
     merged = merge(problem, results, seconds=time.monotonic() - started, seed=seed)
     remaining = time_limit - (time.monotonic() - started)
     if len(pieces) > 1 and remaining >= MIN_SEAM_SECONDS and not (stop and stop()):

@@ -248,7 +248,7 @@ def _solve_retailers(env, date: dt.date, retailer_id: int | None, planning: Plan
     else:
         local = ProcessPoolExecutor(max_workers=len(runs), mp_context=multiprocessing.get_context("spawn"))
         for run_id in runs:
-            local.submit(_solve_here, dict(registry.settings), run_id, planning)
+            local.submit(_solve_here, dict(registry.settings), run_id)
     try:
         ended = _follow(request, {run_id: f"{name} {date}" for run_id, (_, name) in runs.items()}, dead_after_seconds)
     finally:
@@ -283,11 +283,11 @@ def answering_workers(registry) -> list[str]:
     return [name for reply in replies for name in reply]
 
 
-def _solve_here(settings: dict, run_id: int, planning: PlanningSettings) -> None:
+def _solve_here(settings: dict, run_id: int) -> None:
     """A run solved in a process of this command (no worker answered)."""
     engine = get_engine(settings)
     try:
-        execute_solve_run(get_session_factory(engine), run_id, planning, worker=f"cli@{worker_name()}",
+        execute_solve_run(get_session_factory(engine), run_id, settings, worker=f"cli@{worker_name()}",
                           dead_after_seconds=dead_after(settings))
     finally:
         engine.dispose()

@@ -206,6 +206,24 @@ class SolveRun(Base):
         return self.status not in SolveStatus.active()
 
 
+class SolveRunPiece(Base):
+    """One piece of a large day's run, solved by whichever worker claims it first (the run's
+    own worker too); ``compound_ids`` let a worker check it rebuilt the same piece."""
+
+    __tablename__ = "solve_run_pieces"
+    __table_args__ = (UniqueConstraint("run_id", "index"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("solve_runs.id", ondelete="CASCADE"), index=True)
+    index: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=SolveStatus.QUEUED)
+    time_limit: Mapped[float] = mapped_column(Float)
+    seed: Mapped[int] = mapped_column(Integer)
+    compound_ids: Mapped[list[str]] = mapped_column(JSON)
+    worker: Mapped[str] = mapped_column(String(200), default="")
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
 class _Facts:
     """What a schedule keeps of a row: copied ``of`` it when solved, stored as a ``record``."""
 

@@ -28,8 +28,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduling import solve_day
 
 from .models import Demand, Retailer, SolveRun, SolveStatus, Stock, Truck, utcnow
+from .pieces import RunStopped, piece_solver, solve_piece_of_run, split_settings
 from .services import PlanningSettings, build_problem, store_schedule
-from .tasks import task
+from .tasks import get_task, has_broker, task
 
 log = logging.getLogger("foodtrucks.solving")
 
@@ -40,9 +41,6 @@ HEARTBEAT_SECONDS = 0.5
 DEAD_AFTER_SECONDS = 30.0
 #: claims of one run: a run whose worker died this often is marked failed, not queued again
 MAX_ATTEMPTS = 2
-
-ProgressCallback = Callable[[float, str], None]
-
 
 class SolveAlreadyRunning(RuntimeError):
     """Another solve of the same day is queued or running; there is never a second writer."""
@@ -165,8 +163,8 @@ class RunWatch:
     """While a claimed run solves: keeps the latest progress, writes it with the heartbeat every
     ``HEARTBEAT_SECONDS``, and sets ``lost`` once the row is no longer this claim's."""
 
-    def __init__(self, session_factory: sessionmaker, claim: Claim, echo: ProgressCallback | None = None):
-        self.session_factory, self.claim, self.echo = session_factory, claim, echo
+    def __init__(self, session_factory: sessionmaker, claim: Claim):
+        self.session_factory, self.claim = session_factory, claim
         self.lost = threading.Event()
         self._finished = threading.Event()
         self._latest: dict = {}
@@ -174,8 +172,6 @@ class RunWatch:
 
     def progress(self, fraction: float, message: str) -> None:
         """The engine's progress callback: remembered here, written by the heartbeat."""
-        if self.echo is not None:
-            self.echo(fraction, message)
         key = getattr(message, "key", "")  # the engine's lines carry a catalog key (scheduling.progress)
         self._latest = {"progress": min(fraction, 0.99), "progress_key": key,
                         "progress_params": getattr(message, "params", {}), "message": "" if key else message[:500]}
@@ -206,22 +202,24 @@ class RunWatch:
 def execute_solve_run(
     session_factory: sessionmaker,
     run_id: int,
-    settings: Mapping[str, str] | PlanningSettings,
+    settings: Mapping[str, str],
     *,
     worker: str | None = None,
     dead_after_seconds: float = DEAD_AFTER_SECONDS,
-    on_progress: ProgressCallback | None = None,
+    send_piece: Callable[[int, int], None] | None = None,
 ) -> int | None:
     """Claims the run, solves its day and stores the Schedule; returns its id, or None when the
-    run was not ours, was cancelled, or failed (the error is then the run's message). Idempotent
-    by run id, and it raises nothing."""
-    planning = settings if isinstance(settings, PlanningSettings) else PlanningSettings.from_settings(settings)
+    run was not ours, was cancelled, or failed (the error is then the run's message). A large
+    day's pieces go to the workers through ``send_piece`` when given, else to local processes.
+    Idempotent by run id, and it raises nothing."""
+    planning = PlanningSettings.from_settings(settings)
+    split_above, piece_size = split_settings(settings)
     claim = claim_run(session_factory, run_id, worker or worker_name(), dead_after_seconds)
     if claim is None:
         log.info("solve run %s is finished, cancelled or alive elsewhere: nothing to do", run_id)
         return None
     try:
-        with RunWatch(session_factory, claim, on_progress) as watch:
+        with RunWatch(session_factory, claim) as watch:
             with session_factory() as session:
                 day = build_problem(session, claim.date, claim.retailer_id, planning)
             result = solve_day(
@@ -231,6 +229,9 @@ def execute_solve_run(
                 lp_solver=planning.solver,
                 progress=watch.progress,
                 stop=watch.lost.is_set,
+                split_above=split_above,
+                piece_size=piece_size,
+                solve_pieces=piece_solver(session_factory, run_id, claim.worker, send_piece) if send_piece else None,
             )
         if watch.lost.is_set():
             return None
@@ -249,6 +250,8 @@ def execute_solve_run(
                 "solver": planning.solver, "time_limit": claim.time_limit, "run_id": run_id})
             session.execute(update(SolveRun).where(SolveRun.id == run_id).values(schedule_id=schedule.id))
             return schedule.id
+    except RunStopped:  # cancelled or taken over while its pieces were solved: nothing to store
+        return None
     except Exception as exc:  # the run must end visibly failed whatever went wrong
         log.exception("solve run %s failed", run_id)
         try:
@@ -309,11 +312,23 @@ def start_day_solve(request, date: dt.date, retailer_id: int, user: str) -> Solv
     return run
 
 
+def _this_worker() -> str:
+    """The Celery worker's name and this process's id (host and pid when run eagerly)."""
+    hostname = current_task.request.hostname if current_task else None
+    return f"{hostname}:{os.getpid()}" if hostname else worker_name()
+
+
 @task()
 def solve_run(request, run_id: int) -> None:
-    """Solves a queued run on a worker; a run that is not queued (or abandoned) is left alone."""
-    settings = request.registry.settings
-    hostname = current_task.request.hostname if current_task else None  # None when run eagerly
-    execute_solve_run(request.registry["dbsession_factory"], run_id, settings,
-                      worker=f"{hostname}:{os.getpid()}" if hostname else worker_name(),
-                      dead_after_seconds=dead_after(settings))
+    """Solves a queued run on a worker; a run that is not queued (or abandoned) is left alone.
+    A large day's pieces become ``solve_piece`` tasks when there is a broker."""
+    registry = request.registry
+    send_piece = get_task(registry["celery.app"], solve_piece).send_now if has_broker(registry) else None
+    execute_solve_run(registry["dbsession_factory"], run_id, registry.settings, worker=_this_worker(),
+                      dead_after_seconds=dead_after(registry.settings), send_piece=send_piece)
+
+
+@task()
+def solve_piece(request, run_id: int, index: int) -> None:
+    """One piece of a large day's run, on whichever worker takes it first."""
+    solve_piece_of_run(request.registry["dbsession_factory"], run_id, index, _this_worker(), request.registry.settings)

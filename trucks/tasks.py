@@ -89,6 +89,11 @@ class RequestTask(celery.Task):
         txn.addAfterCommitHook(self._send_if_committed, args=(args, kwargs), kws=options)
         return None
 
+    def send_now(self, *args, **kwargs):
+        """Sends at once even inside a transaction: for a task the sender waits for (the pieces
+        of a day its own task is solving)."""
+        return super().apply_async(args, kwargs)
+
     def _send_if_committed(self, committed: bool, args, kwargs, **options) -> None:
         if committed:
             super().apply_async(args, kwargs, **options)

@@ -14,7 +14,6 @@ from trucks import demo, solving
 from trucks.db import get_engine, get_session_factory, get_tm_session
 from trucks.importer import import_day
 from trucks.models import Retailer, Schedule, SolveRun, SolveStatus, utcnow
-from trucks.services import PlanningSettings
 from trucks.solving import (
     MAX_ATTEMPTS,
     NothingToSolve,
@@ -119,7 +118,7 @@ def test_a_run_stores_its_schedule_and_a_second_delivery_does_nothing(file_sessi
 
 def test_a_failing_run_ends_failed_with_the_error(file_sessions):
     run_id = committed_run(file_sessions)
-    assert execute_solve_run(file_sessions, run_id, PlanningSettings(solver="no-such-solver")) is None
+    assert execute_solve_run(file_sessions, run_id, {"scheduling.solver": "no-such-solver"}) is None
     run = run_row(file_sessions, run_id)
     assert run.status == SolveStatus.FAILED and "no-such-solver" in run.message
     with file_sessions() as session:

@@ -130,7 +130,7 @@ def wait_for(condition, seconds: float, failure: str, every: float = 0.2):
         time.sleep(every)
 
 
-def make_site(folder: Path, broker: str, time_limit: float = 5) -> Site:
+def make_site(folder: Path, broker: str, time_limit: float = 5, split_above: int = 400, piece_size: int = 150) -> Site:
     folder.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{folder / 'app.sqlite'}"
     migrate(url)
@@ -146,6 +146,7 @@ def make_site(folder: Path, broker: str, time_limit: float = 5) -> Site:
         lines.append(f"{key} = {replace.pop(key)}" if key in replace else line)
         if key == "retry.attempts":
             lines += [f"solving.dead_after_seconds = {DEAD_AFTER_SECONDS}",
+                      f"scheduling.split_above = {split_above}", f"scheduling.piece_size = {piece_size}",
                       f"celery.queue = foodtrucks-test-{uuid.uuid4().hex[:8]}"]
     ini = folder / "site.ini"
     ini.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from sqlalchemy import select
 
 from tests.workers.conftest import (
     BIN,
@@ -23,7 +24,7 @@ from tests.workers.conftest import (
     import_demo_day,
     wait_for,
 )
-from trucks.models import SolveRun, SolveStatus
+from trucks.models import SolveRun, SolveRunPiece, SolveStatus
 from trucks.solving import cancel_solve_run
 from trucks.worker import RECOVERY_INTERVAL_SECONDS
 
@@ -177,3 +178,20 @@ def test_a_web_restart_mid_solve_loses_nothing(site_factory, monkeypatch):
                      SOLVE_SECONDS, "the run did not finish after the restart")
     assert final["status"] == SolveStatus.DONE and final["schedule_id"] is not None
     assert site.run(run["id"]).attempts == 1  # the same worker went on: nothing restarted
+
+
+def test_a_large_day_s_pieces_run_on_two_workers(site_factory):
+    # 良友's 188 compounds split as a large day would be: pieces of about 60 compounds
+    site = site_factory("filesystem", split_above=100, piece_size=60)
+    import_demo_day(site)
+    site.worker("w1")
+    site.worker("w2")
+    run_id = site.start(time_limit=8)
+    site.send(run_id)
+    run = wait_for(lambda: (r := site.run(run_id)).ended and r, SOLVE_SECONDS, "the run did not end")
+    assert run.status == SolveStatus.DONE and "188 served" in run.message, run.message
+    with site.sessions() as session:
+        pieces = session.scalars(select(SolveRunPiece).where(SolveRunPiece.run_id == run_id)).all()
+    assert len(pieces) >= 3 and all(p.result is not None for p in pieces)
+    assert {p.worker.split(":")[0] for p in pieces} == {"w1@test", "w2@test"}
+    assert sorted(c for p in pieces for c in p.compound_ids) == sorted(set(c for p in pieces for c in p.compound_ids))

@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python -m bench.solomon_table
 	$(BIN)/python -m bench.compare
 	$(BIN)/python -m bench.scaling
+	$(BIN)/python -m bench.committee_load
 
 clean:
 	rm -rf $(VENV) *.egg-info foodtrucks.sqlite tests/artifacts

@@ -246,7 +246,9 @@ def _solve_retailers(env, date: dt.date, retailer_id: int | None, planning: Plan
         for run_id in runs:
             request.task(solve_run).delay(run_id)
     else:
-        local = ProcessPoolExecutor(max_workers=len(runs), mp_context=multiprocessing.get_context("spawn"))
+        # fork: the child starts solving at once instead of importing the app again (this process
+        # runs no threads of its own here)
+        local = ProcessPoolExecutor(max_workers=len(runs), mp_context=multiprocessing.get_context("fork"))
         for run_id in runs:
             local.submit(_solve_here, dict(registry.settings), run_id)
     try:

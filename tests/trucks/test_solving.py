@@ -8,7 +8,6 @@ import pytest
 import transaction
 from sqlalchemy import func, select
 
-from tests.conftest import _drop_postgres_database, _postgres_database, migrate
 from tests.factories import DAY, make_day
 from trucks import demo, solving
 from trucks.db import get_engine, get_session_factory, get_tm_session
@@ -188,22 +187,8 @@ def test_a_cancelled_run_stops_within_a_second_and_stores_nothing(file_sessions)
         assert not cancel_solve_run(session, session.get(SolveRun, run_id))  # already ended
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def committed_database(request, tmp_path):
-    """A migrated database each test commits to: a SQLite file, and PostgreSQL when it answers."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'starts.sqlite'}"
-        migrate(url)
-        yield url
-    else:
-        url = _postgres_database()
-        migrate(url)
-        yield url
-        _drop_postgres_database(url)
-
-
-def test_two_simultaneous_starts_create_exactly_one_run(committed_database):
-    engine = get_engine({"sqlalchemy.url": committed_database})
+def test_two_simultaneous_starts_create_exactly_one_run(fresh_database):
+    engine = get_engine({"sqlalchemy.url": fresh_database})
     factory = get_session_factory(engine)
     with factory.begin() as session:
         retailer_id = make_day(session).retailer.id

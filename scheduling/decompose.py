@@ -72,15 +72,16 @@ def solve_day(
     lp_solver: str = "highs",
     stop: Callable[[], bool] | None = None,
     solve_pieces: PieceSolver | None = None,
-    split_above: int = SPLIT_ABOVE,
-    piece_size: int = PIECE_SIZE,
+    split_above: int | None = None,
+    piece_size: int | None = None,
 ) -> Result:
     """The app's entry point: one search for a day of up to ``split_above`` compounds, pieces
-    solved in parallel for a larger one (by ``solve_pieces``, else in local processes)."""
-    if len(problem.compounds) <= split_above:
+    solved in parallel for a larger one (by ``solve_pieces``, else in local processes).
+    ``split_above`` and ``piece_size`` default to ``SPLIT_ABOVE`` and ``PIECE_SIZE``."""
+    if len(problem.compounds) <= (SPLIT_ABOVE if split_above is None else split_above):
         return solve(problem, time_limit=time_limit, seed=seed, progress=progress, lp_solver=lp_solver, stop=stop)
     return solve_large(problem, time_limit=time_limit, seed=seed, progress=progress, lp_solver=lp_solver, stop=stop,
-                       piece_size=piece_size, solve_pieces=solve_pieces)
+                       piece_size=PIECE_SIZE if piece_size is None else piece_size, solve_pieces=solve_pieces)
 
 
 def solve_large(

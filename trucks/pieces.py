@@ -19,7 +19,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import sessionmaker
 
 from scheduling import Problem, Result, solve
-from scheduling.decompose import PIECE_SIZE, SPLIT_ABOVE, PieceSolver, split
+from scheduling.decompose import PIECE_SIZE, PieceSolver, split
 from scheduling.result import Route, Unserved, UnservedReason, Visit
 
 from .models import SolveRun, SolveRunPiece, SolveStatus, utcnow
@@ -37,10 +37,11 @@ class RunStopped(RuntimeError):
     """The run was cancelled or taken over while its pieces were solved."""
 
 
-def split_settings(settings: Mapping[str, str]) -> tuple[int, int]:
-    """``scheduling.split_above`` and ``scheduling.piece_size``: when a day is split, and how."""
-    return (int(settings.get("scheduling.split_above") or SPLIT_ABOVE),
-            int(settings.get("scheduling.piece_size") or PIECE_SIZE))
+def split_settings(settings: Mapping[str, str]) -> tuple[int | None, int | None]:
+    """``scheduling.split_above`` and ``scheduling.piece_size``: when a day is split, and how
+    (None: the engine's own)."""
+    return tuple(int(settings[key]) if settings.get(key) else None
+                 for key in ("scheduling.split_above", "scheduling.piece_size"))
 
 
 def result_json(result: Result) -> dict:
@@ -139,7 +140,7 @@ def solve_piece_of_run(session_factory: sessionmaker, run_id: int, index: int, w
         if run is None or run.status != SolveStatus.RUNNING or expected is None:
             return False
         day = build_problem(session, run.date, run.retailer_id, planning)
-    pieces = split(day.problem, split_settings(settings)[1])
+    pieces = split(day.problem, split_settings(settings)[1] or PIECE_SIZE)
     if index >= len(pieces) or [c.id for c in pieces[index].compounds] != expected:
         log.warning("piece %s of solve run %s: the day changed since it was split; left to the run", index, run_id)
         return False

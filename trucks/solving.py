@@ -79,7 +79,7 @@ def start_solve_run(
     one is marked failed first)."""
     # The day's write lock before anything is read: a row lock on PostgreSQL, the database's
     # write lock on SQLite. A second start waits here and then sees the first one's run.
-    dbsession.execute(update(Retailer).where(Retailer.id == retailer_id).values(id=Retailer.id)
+    dbsession.execute(update(Retailer).where(Retailer.id == retailer_id).values(name=Retailer.name)
                       .execution_options(synchronize_session=False))
     has_demand = dbsession.scalar(select(exists().where(Demand.date == date, Demand.retailer_id == retailer_id)))
     has_trucks = dbsession.scalar(select(exists().where(

@@ -19,7 +19,8 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import sessionmaker
 
 from scheduling import Problem, Result, solve
-from scheduling.decompose import PIECE_SIZE, PieceSolver, split
+from scheduling.decompose import PIECE_SHARE, PIECE_SIZE, PieceSolver, split
+from scheduling.progress import ProgressLine
 from scheduling.result import Route, Unserved, UnservedReason, Visit
 
 from .models import SolveRun, SolveRunPiece, SolveStatus, utcnow
@@ -100,8 +101,10 @@ def _solve(piece: Problem, row: SolveRunPiece, lp_solver: str, stop: Callable[[]
 
 def piece_solver(
     session_factory: sessionmaker, run_id: int, worker: str, send_piece: Callable[[int, int], None],
+    progress: Callable[[float, str], None] = lambda fraction, line: None,
 ) -> PieceSolver:
-    """``solve_day``'s ``solve_pieces`` for a run: pieces as tasks, this worker helping."""
+    """``solve_day``'s ``solve_pieces`` for a run: pieces as tasks, this worker helping;
+    ``progress`` hears how many pieces have their result."""
 
     def solve_pieces(pieces: Sequence[Problem], piece_limit: float, seed: int, lp_solver: str, stop) -> list[Result]:
         with session_factory.begin() as session:
@@ -121,6 +124,7 @@ def piece_solver(
             with session_factory() as session:
                 done = session.execute(select(SolveRunPiece.index, SolveRunPiece.result).where(
                     SolveRunPiece.run_id == run_id, SolveRunPiece.result.is_not(None))).all()
+            progress(PIECE_SHARE * len(done) / len(pieces), ProgressLine("pieces_solved", done=len(done), total=len(pieces)))
             if len(done) == len(pieces):
                 return [result_from_json(data) for _, data in sorted(done)]
             time.sleep(POLL_SECONDS)

@@ -231,7 +231,8 @@ def execute_solve_run(
                 stop=watch.lost.is_set,
                 split_above=split_above,
                 piece_size=piece_size,
-                solve_pieces=piece_solver(session_factory, run_id, claim.worker, send_piece) if send_piece else None,
+                solve_pieces=piece_solver(session_factory, run_id, claim.worker, send_piece, watch.progress)
+                if send_piece else None,
             )
         if watch.lost.is_set():
             return None

@@ -44,9 +44,10 @@ def test_with_every_other_worker_busy_the_run_s_worker_solves_each_piece_itself(
     run_id = running_run(sessions)
     problem = two_towns(6, 6)
     pieces = split(problem, 6)
-    sent = []
-    results = piece_solver(sessions, run_id, "w1@test:1", lambda run, index: sent.append((run, index)))(
-        pieces, 1.0, 5, "highs", None)
+    sent, heard = [], []
+    results = piece_solver(sessions, run_id, "w1@test:1", lambda run, index: sent.append((run, index)),
+                           lambda fraction, line: heard.append((line.key, line.params)))(pieces, 1.0, 5, "highs", None)
+    assert heard[-1] == ("pieces_solved", {"done": 2, "total": 2})
     assert sent == [(run_id, index) for index in range(len(pieces))] and len(pieces) == 2
     for piece, result in zip(pieces, results):
         result.check(piece)

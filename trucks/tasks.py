@@ -62,7 +62,8 @@ class RequestTask(celery.Task):
             with request.tm:
                 return super().__call__(request, *args, **kwargs)
         except Exception as exc:
-            if isinstance(exc, pyramid_retry.RetryableException) or pyramid_retry.IRetryableError.providedBy(exc):
+            if (isinstance(exc, (pyramid_retry.RetryableException, transaction.interfaces.TransientError))
+                    or pyramid_retry.IRetryableError.providedBy(exc)):
                 raise self.retry(exc=exc) from exc
             raise
 

@@ -6,7 +6,7 @@ one queued or running run per day and retailer (a partial unique index, on SQLit
 PostgreSQL alike). Progress is a message-catalog key with parameters, rendered per language.
 
 Revision ID: jobs1
-Revises: 0002
+Revises: domain1
 Create Date: 2026-12-01 21:30:00
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = 'jobs1'
-down_revision = '0002'
+down_revision = 'domain1'
 branch_labels = None
 depends_on = None
 

@@ -95,6 +95,15 @@ class Site:
             return start_solve_run(session, dt.date.fromisoformat(DAY), retailer_id, user="test",
                                    time_limit=time_limit, dead_after_seconds=DEAD_AFTER_SECONDS).id
 
+    def sent_run(self, time_limit: float) -> int:
+        """A run of 良友's day, committed and sent to the broker."""
+        run_id = self.start(time_limit=time_limit)
+        self.send(run_id)
+        return run_id
+
+    def ended(self, run_id: int, seconds: float) -> SolveRun:
+        return wait_for(lambda: (run := self.run(run_id)).ended and run, seconds, f"run {run_id} did not end")
+
     def run(self, run_id: int) -> SolveRun:
         with self.sessions() as session:
             run = session.get(SolveRun, run_id)
@@ -177,3 +186,11 @@ def import_demo_day(site: Site) -> None:
          *(arg for name in ("trucks", "compounds", "stock", "demand") for arg in (f"--{name}", str(folder / f"{name}.csv")))],
         capture_output=True, text=True, timeout=120)
     assert process.returncode == 0, process.stderr
+
+
+@pytest.fixture
+def demo_site(site_factory) -> Site:
+    """A site on the embedded broker with the demo day imported."""
+    site = site_factory("filesystem")
+    import_demo_day(site)
+    return site

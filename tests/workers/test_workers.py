@@ -39,17 +39,15 @@ def test_a_run_sent_to_the_broker_is_solved_by_a_worker(site_factory, broker):
     site = site_factory(broker)
     import_demo_day(site)
     site.worker("w1")
-    run_id = site.start(time_limit=3)
-    site.send(run_id)
-    run = wait_for(lambda: (r := site.run(run_id)).ended and r, SOLVE_SECONDS, "the run did not end")
+    run_id = site.sent_run(time_limit=3)
+    run = site.ended(run_id, SOLVE_SECONDS)
     assert run.status == SolveStatus.DONE, run.message
     assert run.worker.startswith("w1@test:")  # the worker's name, and its pool process
     assert run.schedule_id is not None and site.schedules() == 1
 
 
-def test_the_solve_command_sends_both_retailers_to_the_workers_side_by_side(site_factory):
-    site = site_factory("filesystem")
-    import_demo_day(site)
+def test_the_solve_command_sends_both_retailers_to_the_workers_side_by_side(demo_site):
+    site = demo_site
     site.worker("w1", concurrency=2)
     began = time.monotonic()
     command = subprocess.run([str(BIN / "foodtrucks"), "solve", str(site.ini), "--date", DAY, "--time-limit", "4"],
@@ -64,32 +62,27 @@ def test_the_solve_command_sends_both_retailers_to_the_workers_side_by_side(site
     assert max(r.started_at for r in runs) < min(r.finished_at for r in runs), (runs, took)
 
 
-def test_a_worker_killed_mid_solve_leaves_a_run_a_new_worker_finishes(site_factory):
-    site = site_factory("filesystem")
-    import_demo_day(site)
+def test_a_worker_killed_mid_solve_leaves_a_run_a_new_worker_finishes(demo_site):
+    site = demo_site
     first = site.worker("w1")
-    run_id = site.start(time_limit=5)
-    site.send(run_id)
+    run_id = site.sent_run(time_limit=5)
     wait_for(lambda: site.run(run_id).progress > 0, SOLVE_SECONDS, "the solve did not begin")
     site.kill(first)  # kill -9 of the worker and its pool process
     killed_at = time.monotonic()
     assert site.run(run_id).status == SolveStatus.RUNNING
     site.worker("w2")
     bound = DEAD_AFTER_SECONDS + RECOVERY_INTERVAL_SECONDS + SOLVE_SECONDS
-    run = wait_for(lambda: (r := site.run(run_id)).ended and r, bound, "the run is stuck")
+    run = site.ended(run_id, bound)
     took = time.monotonic() - killed_at
     assert run.status == SolveStatus.DONE and run.attempts == 2, run.message
     assert "requeued" in site.log("w2") and site.schedules() == 1
     print(f"killed mid-solve: done by the second worker {took:.1f} s after the kill")
 
 
-def test_a_redelivered_finished_run_does_nothing(site_factory):
-    site = site_factory("filesystem")
-    import_demo_day(site)
+def test_a_redelivered_finished_run_does_nothing(demo_site):
+    site = demo_site
     site.worker("w1")
-    run_id = site.start(time_limit=2)
-    site.send(run_id)
-    done = wait_for(lambda: (r := site.run(run_id)).ended and r, SOLVE_SECONDS, "the run did not end")
+    done = site.ended(run_id := site.sent_run(time_limit=2), SOLVE_SECONDS)
     site.send(run_id)  # the broker delivers the same task again
     wait_for(lambda: site.log("w1").count("succeeded in") == 2, SOLVE_SECONDS, "the second delivery was not run")
     again = site.run(run_id)
@@ -98,12 +91,10 @@ def test_a_redelivered_finished_run_does_nothing(site_factory):
     assert site.schedules() == 1
 
 
-def test_a_run_cancelled_on_a_worker_ends_cancelled_with_nothing_stored(site_factory):
-    site = site_factory("filesystem")
-    import_demo_day(site)
+def test_a_run_cancelled_on_a_worker_ends_cancelled_with_nothing_stored(demo_site):
+    site = demo_site
     site.worker("w1")
-    run_id = site.start(time_limit=30)
-    site.send(run_id)
+    run_id = site.sent_run(time_limit=30)
     wait_for(lambda: site.run(run_id).progress > 0, SOLVE_SECONDS, "the solve did not begin")
     with site.sessions.begin() as session:
         assert cancel_solve_run(session, session.get(SolveRun, run_id), user="test")
@@ -143,9 +134,8 @@ class Browser:
         return status, json.loads(text)
 
 
-def test_a_web_restart_mid_solve_loses_nothing(site_factory, monkeypatch):
-    site = site_factory("filesystem")
-    import_demo_day(site)
+def test_a_web_restart_mid_solve_loses_nothing(demo_site, monkeypatch):
+    site = demo_site
     subprocess.run([str(BIN / "foodtrucks"), "adduser", str(site.ini), "--role", "planner", "--username", "p-ly",
                     "--retailer", "良友", "--password", "a-long-test-password"], check=True, capture_output=True)
     port = free_port()
@@ -186,9 +176,7 @@ def test_a_large_day_s_pieces_run_on_two_workers(site_factory):
     import_demo_day(site)
     site.worker("w1")
     site.worker("w2")
-    run_id = site.start(time_limit=8)
-    site.send(run_id)
-    run = wait_for(lambda: (r := site.run(run_id)).ended and r, SOLVE_SECONDS, "the run did not end")
+    run = site.ended(run_id := site.sent_run(time_limit=8), SOLVE_SECONDS)
     assert run.status == SolveStatus.DONE and "188 served" in run.message, run.message
     with site.sessions() as session:
         pieces = session.scalars(select(SolveRunPiece).where(SolveRunPiece.run_id == run_id)).all()

@@ -32,7 +32,6 @@ from .publishing import latest_publication
 
 LOCAL_TIMEZONE = ZoneInfo("Asia/Shanghai")
 WINDOW_MINUTES = 15
-MAX_REASON_LENGTH = 500
 MAX_DELAY_MINUTES = 12 * 60
 
 
@@ -173,12 +172,32 @@ class TimeChange:
 
 @dataclass(frozen=True)
 class ReportFact:
+    """A committee's "cannot receive", withdrawn or not, with the planner's answer if any."""
+
+    id: int
     date: dt.date
     reason: str
     created_at: dt.datetime  # local time
+    withdrawn_at: dt.datetime | None = None  # local time
+    decision: str | None = None  # "accepted" or "overridden" (trucks.models.ReportDecision)
+    decision_reason: str = ""
+
+    @classmethod
+    def of(cls, report: CommitteeReport) -> ReportFact:
+        withdrawn = None if report.withdrawn_at is None else local_from_utc(report.withdrawn_at)
+        return cls(report.id, report.date, report.reason, local_from_utc(report.created_at), withdrawn,
+                   report.decision, report.decision_reason or "")
 
     def as_json(self) -> dict:
-        return {"date": self.date.isoformat(), "reason": self.reason, "created_at": _iso(self.created_at)}
+        return {
+            "id": self.id,
+            "date": self.date.isoformat(),
+            "reason": self.reason,
+            "created_at": _iso(self.created_at),
+            "withdrawn_at": _iso(self.withdrawn_at),
+            "decision": self.decision,
+            "decision_reason": self.decision_reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -438,7 +457,7 @@ def compound_day(dbsession: Session, compound: Compound, date: dt.date) -> Compo
     earlier version said when the time moved, the driver's updated estimate, and the
     committee's own "cannot receive" reports."""
     reports = tuple(
-        ReportFact(r.date, r.reason, local_from_utc(r.created_at))
+        ReportFact.of(r)
         for r in dbsession.scalars(
             select(CommitteeReport)
             .where(CommitteeReport.compound_id == compound.id, CommitteeReport.date == date)
@@ -487,25 +506,6 @@ def compound_day(dbsession: Session, compound: Compound, date: dt.date) -> Compo
         estimate=route_estimates(dbsession, route, date)[stop.id],
         reports=reports,
     )
-
-
-def report_cannot_receive(dbsession: Session, compound: Compound, date: dt.date, reason: str) -> CommitteeReport:
-    """Stores a committee's "cannot receive" for a date; the next solve of that date leaves the
-    compound out."""
-    if date < local_today():
-        raise FieldInputError("date", "date_past", f"{date} has passed", date=date)
-    reason = (reason or "").strip()
-    if not reason:
-        raise FieldInputError("reason", "reason_required", "required")
-    if len(reason) > MAX_REASON_LENGTH:
-        raise FieldInputError(
-            "reason", "reason_too_long", f"at most {MAX_REASON_LENGTH} characters, got {len(reason)}",
-            limit=MAX_REASON_LENGTH,
-        )
-    report = CommitteeReport(compound_id=compound.id, date=date, reason=reason)
-    dbsession.add(report)
-    dbsession.flush()
-    return report
 
 
 def truck_by_code(dbsession: Session, code: str) -> Truck | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from typing import Any
@@ -65,10 +66,22 @@ class Truck(Base):
     retailer: Mapped[Retailer] = relationship(back_populates="trucks")
 
 
+#: committee codes: capitals and digits without look-alikes (0/O, 1/I), read out over a phone
+COMMITTEE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+COMMITTEE_CODE_LENGTH = 12  # 60 random bits
+
+
+def new_committee_code() -> str:
+    """A compound committee's secret for filing reports, stored as typed without dashes."""
+    return "".join(secrets.choice(COMMITTEE_CODE_ALPHABET) for _ in range(COMMITTEE_CODE_LENGTH))
+
+
 class Compound(Base):
     """A sealed residential compound; ``code`` is the ``compound_id`` of compounds.csv.
 
-    ``access_token`` is the unguessable key of the committee's public page.
+    ``access_token`` is the unguessable key of the committee's public page: it only reads.
+    ``committee_code`` is what files and withdraws "cannot receive": it goes to the committee
+    contact with the link list, never onto the public notice.
     ``contact`` is the committee's phone: drivers see it, the public page never does.
     """
 
@@ -87,6 +100,7 @@ class Compound(Base):
     service_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: default rule
     priority: Mapped[int] = mapped_column(Integer, default=1)
     access_token: Mapped[str] = mapped_column(String(64), unique=True)
+    committee_code: Mapped[str] = mapped_column(String(32), default=new_committee_code)
 
 
 class Category(Base):
@@ -430,8 +444,19 @@ class StopEvent(Base):
     stop: Mapped[ScheduleStop] = relationship()
 
 
+class ReportDecision(StrEnum):
+    """A planner's answer to a committee's report."""
+
+    ACCEPTED = "accepted"  # the solve leaves the compound out (as it does while undecided)
+    OVERRIDDEN = "overridden"  # the solve serves it anyway; the committee sees the reason
+
+
 class CommitteeReport(Base):
-    """A committee's "cannot receive today", seen by the planner's next solve of that date."""
+    """A committee's "cannot receive today", seen by the planner's next solve of that date.
+
+    It counts (the compound is ``refused``) unless the committee withdrew it or a planner
+    overrode it.
+    """
 
     __tablename__ = "committee_reports"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -439,6 +464,11 @@ class CommitteeReport(Base):
     date: Mapped[dt.date] = mapped_column(Date, index=True)
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    decision: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(100), default="")
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
     compound: Mapped[Compound] = relationship()
 

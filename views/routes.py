@@ -15,6 +15,7 @@ def includeme(config) -> None:
     config.add_route("committee_notice", "/c/{token}/notice")
     config.add_route("committee_qr", "/c/{token}/qr.svg")
     config.add_route("committee_report", "/c/{token}/report")
+    config.add_route("committee_withdraw", "/c/{token}/reports/{report_id}/withdraw")
 
     # planners (their own retailer; an admin picks one with ?retailer=ID)
     config.add_route("plan_home", "/plan")
@@ -33,6 +34,7 @@ def includeme(config) -> None:
     config.add_route("plan_replan", "/plan/{date}/replan")
     config.add_route("plan_urgent", "/plan/{date}/urgent")
     config.add_route("plan_week", "/plan/{date}/week")
+    config.add_route("plan_report_decision", "/plan/{date}/reports/{report_id}")
 
     # drivers (their own truck)
     config.add_route("driver_home", "/driver")
@@ -57,5 +59,7 @@ def includeme(config) -> None:
     config.add_route("api_urgent", "/api/days/{date}/urgent-stops")
     config.add_route("api_compound", "/api/compounds/{token}")
     config.add_route("api_compound_report", "/api/compounds/{token}/report")
+    config.add_route("api_compound_withdraw", "/api/compounds/{token}/reports/{report_id}/withdraw")
+    config.add_route("api_report_decision", "/api/days/{date}/reports/{report_id}")
     config.add_route("api_driver_day", "/api/driver/days/{date}")
     config.add_route("api_driver_stop_event", "/api/driver/stops/{stop_id}/events")

@@ -15,12 +15,10 @@ from trucks.live import (
     compound_day,
     driver_route,
     estimate_route,
-    local_today,
     parse_clock,
     record_stop_event,
-    report_cannot_receive,
 )
-from trucks.models import CommitteeReport, StopEvent
+from trucks.models import StopEvent
 
 D = dt.date(2022, 4, 20)
 
@@ -178,17 +176,3 @@ def test_clock_parsing_names_the_bad_time():
     assert parse_clock(D, "10:37") == at(D, "10:37")
     with pytest.raises(FieldInputError, match="at: '25:00'"):
         parse_clock(D, "25:00")
-
-
-def test_cannot_receive_needs_a_reason_and_a_date_not_past(dbsession):
-    published = publish_day(dbsession, prefix="LV7")
-    compound = published.day.compounds[0]
-    today = local_today()
-    for date, reason, code in [(today, "  ", "reason_required"), (today, "x" * 501, "reason_too_long"),
-                               (today - dt.timedelta(days=1), "封控", "date_past")]:
-        with pytest.raises(FieldInputError) as error:
-            report_cannot_receive(dbsession, compound, date, reason)
-        assert error.value.code == code
-    report_cannot_receive(dbsession, compound, today, " 今日全员核酸 ")
-    assert [(r.date, r.reason) for r in dbsession.scalars(select(CommitteeReport))] == [(today, "今日全员核酸")]
-    assert [r.reason for r in compound_day(dbsession, compound, today).reports] == ["今日全员核酸"]

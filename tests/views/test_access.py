@@ -299,9 +299,10 @@ STATE_CHANGES = {
     "api publish": ("planner-a", lambda w: ("POST", f"/api/days/{w.date}/publications",
                                             {"schedule_id": w.candidate.id}, None), Publication, 201),
     "page committee report": (None, lambda w: ("POST", f"/c/{w.mine.day.compounds[0].access_token}/report", {
-        "date": w.date, "reason": "封控"}, None), CommitteeReport, 303),
+        "date": w.date, "reason": "封控", "code": w.mine.day.compounds[0].committee_code}, None), CommitteeReport, 303),
     "api committee report": (None, lambda w: ("POST", f"/api/compounds/{w.mine.day.compounds[0].access_token}/report",
-                                              {"reason": "封控"}, None), CommitteeReport, 201),
+                                              {"reason": "封控", "code": w.mine.day.compounds[0].committee_code}, None),
+                             CommitteeReport, 201),
     "page driver event": ("driver-a1", lambda w: ("POST", f"/driver/{w.date}/stops/{w.mine.stop(0, 1).id}", {
         "kind": "arrived", "at": "10:40"}, None), StopEvent, 303),
     "api driver event": ("driver-a1", lambda w: ("POST", f"/api/driver/stops/{w.mine.stop(0, 1).id}/events", {

@@ -51,20 +51,29 @@ def test_a_wrong_token_is_404(testapp, published):
                       status=404)
 
 
-def test_cannot_receive_is_stored_with_the_csrf_token_only(testapp, dbsession, published):
+def test_cannot_receive_is_stored_with_the_committee_code_and_the_csrf_token(testapp, dbsession, published):
     compound = published.day.compounds[0]
     url = f"/api/compounds/{compound.access_token}/report"
-    testapp.post_json(url, {"reason": "封控升级"}, status=403)
+    code = compound.committee_code
+    testapp.post_json(url, {"reason": "封控升级", "code": code}, status=403)
     token = csrf_token(testapp)
-    response = testapp.post_json(url, {"reason": "封控升级"}, headers={"X-CSRF-Token": token}, status=201)
+    wrong = testapp.post_json(url, {"reason": "封控升级"}, headers={"X-CSRF-Token": token}, status=403)
+    assert documented(testapp, wrong, "post_compound_report")["problems"][0]["field"] == "code"
+    response = testapp.post_json(url, {"reason": "封控升级", "code": code}, headers={"X-CSRF-Token": token}, status=201)
     assert documented(testapp, response, "post_compound_report")["reason"] == "封控升级"
     shown = testapp.get(f"/api/compounds/{compound.access_token}").json["days"][0]["cannot_receive_reports"]
     assert [r["reason"] for r in shown] == ["封控升级"]
-    empty = testapp.post_json(url, {"reason": "  "}, headers={"X-CSRF-Token": token}, status=422)
+    empty = testapp.post_json(url, {"reason": "  ", "code": code}, headers={"X-CSRF-Token": token}, status=422)
     assert documented(testapp, empty, "post_compound_report")["problems"][0]["field"] == "reason"
-    bad_date = testapp.post_json(url, {"reason": "x", "date": "tomorrow"}, headers={"X-CSRF-Token": token}, status=422)
+    bad_date = testapp.post_json(url, {"reason": "x", "date": "tomorrow", "code": code},
+                                 headers={"X-CSRF-Token": token}, status=422)
     assert bad_date.json["problems"][0]["field"] == "date"
     assert count(dbsession, CommitteeReport) == 1
+    withdraw = f"/api/compounds/{compound.access_token}/reports/{response.json['id']}/withdraw"
+    withdrawn = testapp.post_json(withdraw, {"code": code}, headers={"X-CSRF-Token": token}, status=200)
+    assert documented(testapp, withdrawn, "post_compound_withdraw")["withdrawn_at"] is not None
+    again = testapp.post_json(withdraw, {"code": code}, headers={"X-CSRF-Token": token}, status=409)
+    documented(testapp, again, "post_compound_withdraw")
 
 
 def test_driver_day_lists_own_stops_with_contact_and_navigation(testapp, driver_token, published):

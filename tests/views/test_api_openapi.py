@@ -74,7 +74,8 @@ def test_private_operations_declare_their_permission(testapp):
         for op in item.values()
         if "x-permission" not in op
     }
-    assert public == {"get_openapi", "get_docs", "get_session", "get_compound", "post_compound_report"}
+    assert public == {"get_openapi", "get_docs", "get_session", "get_compound", "post_compound_report",
+                      "post_compound_withdraw"}
 
 
 def test_docs_page_lists_every_operation_and_loads_nothing_from_elsewhere(testapp):

@@ -9,8 +9,12 @@ import segno
 from sqlalchemy import select
 
 from scheduling import Unserved, UnservedReason
+from tests.factories import make_day, make_user
 from tests.fieldday import FIRST_PLAN, publish_day, republish
-from trucks.models import CommitteeReport
+from tests.views.api_helpers import api_login, csrf_token
+from trucks.committees import MAX_REPORTS, display_code
+from trucks.models import CommitteeReport, Role, SolveRun, SolveStatus
+from trucks.ratelimit import MAX_FAILURES_PER_USERNAME
 from trucks.services import PlanningSettings, build_problem
 
 
@@ -68,6 +72,7 @@ def test_unknown_token_is_404_on_every_committee_route(testapp, dbsession):
     for path in ("/c/not-a-token", "/c/not-a-token/notice", "/c/not-a-token/qr.svg"):
         testapp.get(path, status=404)
     testapp.post("/c/not-a-token/report", {"reason": "x"}, status=(403, 404))
+    testapp.get("/c/not-a-token/report", status=404)
 
 
 def test_qr_is_an_svg_of_the_page_address(testapp, dbsession):
@@ -99,29 +104,168 @@ def test_notice_is_a_printable_a4_page_with_window_goods_and_qr(testapp, dbsessi
     assert "尚未发布" in testapp.get(page_url(compound, "/notice"), {"date": other_day}).text
 
 
-def test_cannot_receive_is_stored_confirmed_and_shown(testapp, dbsession):
-    published = publish_day(dbsession, prefix="CM7")
+def report_form(testapp, compound):
+    return testapp.get(page_url(compound, "/report")).forms["report-form"]
+
+
+def test_the_public_page_only_reads_and_points_the_committee_to_its_report_page(testapp, dbsession):
+    compound = publish_day(dbsession, prefix="CM7").day.compounds[0]
+    page = testapp.get(page_url(compound))
+    assert not page.html.select("form") and "csrf" not in page.text  # nothing to submit, no session
+    assert "Set-Cookie" not in page.headers
+    assert compound.committee_code not in page.text and display_code(compound.committee_code) not in page.text
+    assert page.html.select_one(f"a[href$='/c/{compound.access_token}/report']") is not None
+    notice = testapp.get(page_url(compound, "/notice")).text
+    assert compound.committee_code not in notice and display_code(compound.committee_code) not in notice
+
+
+def test_cannot_receive_with_the_committee_code_is_stored_confirmed_and_shown(testapp, dbsession):
+    published = publish_day(dbsession, prefix="CM8")
     compound = published.day.compounds[0]
-    form = testapp.get(page_url(compound)).forms["report-form"]
+    form = report_form(testapp, compound)
     assert form["date"].value == published.day.date.isoformat()  # today is preselected
     form["reason"] = "小区今日全员核酸，无法组织取货"
+    form["code"] = display_code(compound.committee_code).lower()  # as read out: dashes and case do not matter
     page = form.submit(status=303).follow()
     assert "已记录" in page.text and "小区今日全员核酸，无法组织取货" in page.text
     reports = dbsession.scalars(select(CommitteeReport).where(CommitteeReport.compound_id == compound.id)).all()
     assert [(r.date, r.reason) for r in reports] == [(published.day.date, "小区今日全员核酸，无法组织取货")]
+    assert "小区今日全员核酸" in testapp.get(page_url(compound)).text  # the public page shows it
     day = build_problem(dbsession, published.day.date, published.day.retailer.id, PlanningSettings())
     assert Unserved(compound.code, UnservedReason.REFUSED) in day.settled  # the next solve leaves it out
     assert compound.code not in {c.id for c in day.problem.compounds}
 
 
-def test_cannot_receive_without_reason_or_csrf_stores_nothing(testapp, dbsession):
-    compound = publish_day(dbsession, prefix="CM8").day.compounds[0]
-    form = testapp.get(page_url(compound)).forms["report-form"]
-    form["reason"] = "   "
-    page = form.submit(status=400)
-    assert "请填写无法接收的原因" in page.text
-    testapp.post(page_url(compound, "/report"), {"date": form["date"].value, "reason": "x"}, status=403)
+def test_the_public_link_alone_cannot_file_a_report(testapp, dbsession):
+    compound = publish_day(dbsession, prefix="CM9").day.compounds[0]
+    for code in ("", "WRONG-CODE-1234", compound.access_token):
+        form = report_form(testapp, compound)
+        form["reason"] = "有人扫了门口的二维码"
+        form["code"] = code
+        page = form.submit(status=403)
+        assert "居委会代码不对" in page.text and "有人扫了门口的二维码" in page.text  # kept as typed
+    token = csrf_token(testapp)
+    response = testapp.post_json(f"/api/compounds/{compound.access_token}/report", {"reason": "x"},
+                                 headers={"X-CSRF-Token": token}, status=403)
+    assert response.json["problems"][0]["field"] == "code"
     assert dbsession.scalars(select(CommitteeReport)).all() == []
+
+
+def test_wrong_codes_are_limited_per_compound_even_for_the_right_code_afterwards(testapp, dbsession):
+    compound = publish_day(dbsession, prefix="CMC").day.compounds[0]
+    token = csrf_token(testapp)
+    url = f"/api/compounds/{compound.access_token}/report"
+    for _ in range(MAX_FAILURES_PER_USERNAME):
+        testapp.post_json(url, {"reason": "猜", "code": "AAAA-AAAA-AAAA"}, headers={"X-CSRF-Token": token}, status=403)
+    refused = testapp.post_json(url, {"reason": "猜", "code": compound.committee_code},
+                                headers={"X-CSRF-Token": token}, status=429)
+    assert int(refused.headers["Retry-After"]) > 0
+    assert dbsession.scalars(select(CommitteeReport)).all() == []
+
+
+def test_reports_over_the_limit_are_refused(testapp, dbsession):
+    compound = publish_day(dbsession, prefix="CMD").day.compounds[0]
+    token = csrf_token(testapp)
+    base = f"/api/compounds/{compound.access_token}"
+    for _ in range(MAX_REPORTS):  # file and withdraw, again and again
+        report = testapp.post_json(f"{base}/report", {"reason": "封控", "code": compound.committee_code},
+                                   headers={"X-CSRF-Token": token}, status=201).json
+        testapp.post_json(f"{base}/reports/{report['id']}/withdraw", {"code": compound.committee_code},
+                          headers={"X-CSRF-Token": token}, status=200)
+    refused = testapp.post_json(f"{base}/report", {"reason": "封控", "code": compound.committee_code},
+                                headers={"X-CSRF-Token": token}, status=429)
+    assert "too many reports" in refused.json["error"]
+    form = report_form(testapp, compound)
+    form["reason"], form["code"] = "封控", compound.committee_code
+    assert "本小区报告次数过多" in form.submit(status=429).text
+    assert len(dbsession.scalars(select(CommitteeReport)).all()) == MAX_REPORTS
+
+
+def test_a_second_report_of_the_same_day_is_refused_while_the_first_counts(testapp, dbsession):
+    compound = publish_day(dbsession, prefix="CME").day.compounds[0]
+    for status in (303, 400):
+        form = report_form(testapp, compound)
+        form["reason"], form["code"] = "封控", compound.committee_code
+        page = form.submit(status=status)
+    assert "已经报告过无法接收" in page.text
+
+
+def test_the_committee_withdraws_its_report_until_the_days_solve(testapp, dbsession):
+    published = publish_day(dbsession, prefix="CMF")
+    compound = published.day.compounds[0]
+    form = report_form(testapp, compound)
+    form["reason"], form["code"] = "封控", compound.committee_code
+    page = form.submit(status=303).follow()
+    withdraw = page.forms[1]
+    assert withdraw.id is None and "withdraw" in withdraw.action
+    withdraw["code"] = "WRONG"
+    assert "居委会代码不对" in withdraw.submit(status=403).text
+    withdraw = report_form(testapp, compound).response.forms[1]
+    withdraw["code"] = compound.committee_code
+    page = withdraw.submit(status=303).follow()
+    assert "已撤回" in page.text
+    assert "居委会已于" in testapp.get(page_url(compound)).text and "撤回" in testapp.get(page_url(compound)).text
+    day = build_problem(dbsession, published.day.date, published.day.retailer.id, PlanningSettings())
+    assert compound.code in {c.id for c in day.problem.compounds}  # served again
+
+    # a new report, then a solve of the day starts: it has used the report, which stays
+    form = report_form(testapp, compound)
+    form["reason"], form["code"] = "又封控了", compound.committee_code
+    form.submit(status=303)
+    report = dbsession.scalars(select(CommitteeReport).where(CommitteeReport.withdrawn_at.is_(None))).one()
+    dbsession.add(SolveRun(date=published.day.date, retailer_id=published.day.retailer.id,
+                           status=SolveStatus.RUNNING, created_at=report.created_at + dt.timedelta(seconds=1)))
+    dbsession.flush()
+    page = testapp.get(page_url(compound, "/report"))
+    assert "不能再撤回" in page.text and not page.html.select("form.withdraw-form")
+    token = csrf_token(testapp)
+    testapp.post_json(f"/api/compounds/{compound.access_token}/reports/{report.id}/withdraw",
+                      {"code": compound.committee_code}, headers={"X-CSRF-Token": token}, status=409)
+    assert report.withdrawn_at is None
+
+
+def test_a_planners_override_shows_on_the_committee_page_and_the_solve_serves_the_compound(testapp, dbsession):
+    published = publish_day(dbsession, prefix="CMG")
+    compound = published.day.compounds[0]
+    make_user(dbsession, username="planner-g", role=Role.PLANNER, retailer=published.day.retailer)
+    form = report_form(testapp, compound)
+    form["reason"], form["code"] = "封控", compound.committee_code
+    form.submit(status=303)
+    api_login(testapp, "planner-g")
+    day_page = testapp.get(f"/plan/{published.day.date.isoformat()}")
+    decision = next(f for f in day_page.forms.values() if "/reports/" in f.action)
+    page = decision.submit("decision", value="overridden", status=303).follow()
+    assert "驳回需要填写原因" in page.text  # an override without a reason is refused
+    decision = next(f for f in page.forms.values() if "/reports/" in f.action)
+    decision["reason"] = "已与街道核实，下午可以取货"
+    decision.submit("decision", value="overridden", status=303)
+    committee_page = testapp.get(page_url(compound)).text
+    assert "排班员未采纳" in committee_page and "已与街道核实，下午可以取货" in committee_page
+    day = build_problem(dbsession, published.day.date, published.day.retailer.id, PlanningSettings())
+    assert compound.code in {c.id for c in day.problem.compounds}
+    api = testapp.get(f"/api/compounds/{compound.access_token}").json["days"][0]["cannot_receive_reports"]
+    assert (api[0]["decision"], api[0]["decision_reason"]) == ("overridden", "已与街道核实，下午可以取货")
+
+
+def test_a_planner_decides_only_reports_of_compounds_their_retailer_supplies(testapp, dbsession):
+    mine = publish_day(dbsession, prefix="CMH")
+    theirs = make_day(dbsession, date=mine.day.date, retailer_name="联华", prefix="CMI")
+    make_user(dbsession, username="planner-h", role=Role.PLANNER, retailer=mine.day.retailer)
+    other_report = CommitteeReport(compound_id=theirs.compounds[0].id, date=theirs.date, reason="封控")
+    own_report = CommitteeReport(compound_id=mine.day.compounds[0].id, date=mine.day.date, reason="封控")
+    dbsession.add_all([other_report, own_report])
+    dbsession.flush()
+    token = api_login(testapp, "planner-h")
+    date = mine.day.date.isoformat()
+    testapp.post_json(f"/api/days/{date}/reports/{other_report.id}", {"decision": "accepted"},
+                      headers={"X-CSRF-Token": token}, status=404)
+    testapp.post(f"/plan/{date}/reports/{other_report.id}", {"decision": "accepted", "csrf_token": token}, status=404)
+    assert other_report.decision is None
+    accepted = testapp.post_json(f"/api/days/{date}/reports/{own_report.id}", {"decision": "accepted"},
+                                 headers={"X-CSRF-Token": token}, status=200)
+    assert accepted.json["decision"] == "accepted"
+    testapp.post_json(f"/api/days/{date}/reports/{own_report.id}", {"decision": "overridden"},
+                      headers={"X-CSRF-Token": token}, status=422)
 
 
 def test_a_second_publication_that_moved_the_time_shows_a_notice(testapp, dbsession):
@@ -148,5 +292,4 @@ def test_a_link_may_ask_for_a_given_date_and_a_bad_date_is_404(testapp, dbsessio
     assert "10:30–10:45" not in testapp.get(page_url(compound)).text  # not today's
     page = testapp.get(page_url(compound), {"date": "2022-04-20"})
     assert "10:30–10:45" in page.text and "4月20日 星期三" in page.text
-    assert "report-form" not in page.text  # a day that has passed cannot be refused any more
     testapp.get(page_url(compound), {"date": "20.4.2022"}, status=404)

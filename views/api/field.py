@@ -10,16 +10,15 @@ import datetime as dt
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
 
+from trucks import committees
 from trucks.live import (
     FieldInputError,
     ReportFact,
     compound_day,
     driver_route,
-    local_from_utc,
     local_today,
     parse_clock,
     record_stop_event,
-    report_cannot_receive,
 )
 from trucks.models import Schedule, ScheduleRoute, ScheduleStop
 
@@ -27,7 +26,7 @@ from ..committee import DAYS_SHOWN, compound_for_token, first_shown_day
 from ..committee.dates import parse_date
 from ..driver import visible_truck
 from ..security import Permission
-from .errors import ApiError, field_problem
+from .errors import ApiError, field_problem, json_error
 from .inputs import integer_field, json_object, path_int, text_field
 from .spec import QueryParam, Reply, api_view
 
@@ -62,32 +61,81 @@ def compound(request):
     }
 
 
+def committee_refusal(request, error: Exception):
+    """A wrong code (403), too many attempts (429), a report that cannot be withdrawn (409) or
+    bad input (422), as JSON. Returned rather than raised, so that a counted wrong code is kept."""
+    if isinstance(error, committees.WrongCode):
+        return json_error(request, 403, str(error), [field_problem("code", "wrong_code", str(error))])
+    if isinstance(error, committees.TooManyAttempts):
+        request.response.headers["Retry-After"] = str(error.refusal.seconds)
+        return json_error(request, 429, str(error), retry_after_seconds=error.refusal.seconds)
+    if isinstance(error, committees.NotWithdrawable):
+        return json_error(request, 409, str(error))
+    return json_error(request, 422, str(error), [field_problem(error.field, error.code, str(error))])
+
+
+COMMITTEE_REFUSALS = (committees.WrongCode, committees.TooManyAttempts, committees.NotWithdrawable, FieldInputError)
+
+
 @api_view(
     "api_compound_report",
     "POST",
-    summary='Report "cannot receive" for a day',
+    summary='Report "cannot receive" for a day, with the committee code',
     tag="committee",
     request_body={"application/json": "NewReport"},
     responses={
         201: Reply("stored: the planner's next solve leaves the compound out that day", "Report"),
+        403: Reply("the committee code is missing or wrong (or no CSRF token)", "Error"),
         422: Reply("the date or reason is not acceptable", "Error"),
+        429: Reply("too many wrong codes or reports for this compound lately; see Retry-After", "Error"),
     },
 )
 def compound_report(request):
-    """Public like the page, but a change: it needs the session's CSRF token."""
+    """The link's token finds the compound; the committee code in the body files the report.
+    It needs the session's CSRF token too."""
     found = compound_for_token(request)
     body = json_object(request)
     date_text = body.get("date")
     date = local_today() if date_text is None else parse_date(date_text)
     if date is None:
         raise ApiError(422, "date must be YYYY-MM-DD", [field_problem("date", "date_format", "YYYY-MM-DD")])
-    reason = body.get("reason")
+    reason, code = body.get("reason"), body.get("code")
     try:
-        report = report_cannot_receive(request.dbsession, found, date, reason if isinstance(reason, str) else "")
-    except FieldInputError as error:
-        raise _field_error(error) from None
+        report = committees.file_report(
+            request.dbsession, found, date, reason if isinstance(reason, str) else "",
+            code if isinstance(code, str) else None, request.remote_addr)
+    except COMMITTEE_REFUSALS as error:
+        return committee_refusal(request, error)
     request.response.status = 201
-    return ReportFact(report.date, report.reason, local_from_utc(report.created_at)).as_json()
+    return ReportFact.of(report).as_json()
+
+
+@api_view(
+    "api_compound_withdraw",
+    "POST",
+    summary="Withdraw a report, with the committee code",
+    tag="committee",
+    request_body={"application/json": "CommitteeCode"},
+    responses={
+        200: Reply("withdrawn: the next solve serves the compound again", "Report"),
+        403: Reply("the committee code is missing or wrong (or no CSRF token)", "Error"),
+        409: Reply("withdrawn already, or the day's solve has used it", "Error"),
+        429: Reply("too many wrong codes for this compound lately; see Retry-After", "Error"),
+    },
+)
+def compound_withdraw(request):
+    """Until a solve of the report's day has started, the committee may take its report back."""
+    found = compound_for_token(request)
+    report_id = path_int(request, "report_id")
+    code = json_object(request).get("code")
+    try:
+        report = committees.withdraw_report(
+            request.dbsession, found, report_id, code if isinstance(code, str) else None, request.remote_addr)
+    except LookupError:
+        raise HTTPNotFound() from None
+    except COMMITTEE_REFUSALS as error:
+        return committee_refusal(request, error)
+    return ReportFact.of(report).as_json()
 
 
 @api_view(

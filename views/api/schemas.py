@@ -46,8 +46,9 @@ COMPONENTS: dict[str, dict] = {
             "problems": array({"type": "object"}),
             "run_id": INTEGER,
             "reason": STRING,
+            "retry_after_seconds": INTEGER,
         },
-        optional=("problems", "run_id", "reason"),
+        optional=("problems", "run_id", "reason", "retry_after_seconds"),
     ),
     "ImportProblem": obj(
         {"file": STRING, "row": nullable(INTEGER), "column": nullable(STRING), "code": STRING, "reason": STRING}
@@ -333,10 +334,32 @@ COMPONENTS: dict[str, dict] = {
             "days": array(ref("CompoundDay")),
         }
     ),
-    "Report": obj({"date": DATE, "reason": STRING, "created_at": LOCAL_TIME}),
+    "Report": obj(
+        {
+            "id": INTEGER,
+            "date": DATE,
+            "reason": STRING,
+            "created_at": LOCAL_TIME,
+            "withdrawn_at": nullable(LOCAL_TIME),
+            "decision": {"enum": ["accepted", "overridden", None], "description": "the planner's answer, if any"},
+            "decision_reason": STRING,
+        }
+    ),
     "NewReport": obj(
-        {"date": {**DATE, "description": "default: today"}, "reason": {**STRING, "maxLength": 500}},
+        {
+            "date": {**DATE, "description": "default: today"},
+            "reason": {**STRING, "maxLength": 500},
+            "code": {**STRING, "description": "the committee code (the link's token alone cannot file)"},
+        },
         optional=("date",),
+    ),
+    "CommitteeCode": obj({"code": {**STRING, "description": "the committee code"}}),
+    "ReportDecision": obj(
+        {
+            "decision": {"enum": ["accepted", "overridden"]},
+            "reason": {**STRING, "maxLength": 500, "description": "required to override: the committee sees it"},
+        },
+        optional=("reason",),
     ),
     "DriverStop": obj(
         {

@@ -30,6 +30,7 @@ PATH_PARAMETERS = {
     "version": ({"type": "integer", "minimum": 1}, "a publication's version number"),
     "token": ({"type": "string"}, "the compound's access token (its committee link)"),
     "stop_id": ({"type": "integer"}, "a published stop's id"),
+    "report_id": ({"type": "integer"}, "a committee report's id"),
 }
 
 

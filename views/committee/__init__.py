@@ -1,7 +1,9 @@
-"""A compound committee's public page, its QR code, printable notice and "cannot receive" form.
+"""A compound committee's public page, its QR code, printable notice, and the reports page.
 
-No login: the compound's unguessable token is the key, and the page shows only that compound's
-published facts (``trucks.live.compound_day``): never phone numbers, drivers or other compounds.
+No login. The compound's unguessable token opens the public page, which only reads and shows
+only that compound's published facts (``trucks.live.compound_day``): never phone numbers,
+drivers or other compounds. Filing or withdrawing "cannot receive" (``/c/{token}/report``)
+needs the committee's own code as well (``trucks.committees``), which no public page shows.
 """
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from trucks.live import FieldInputError, compound_by_token, compound_day, local_today, report_cannot_receive
+from trucks import committees
+from trucks.live import FieldInputError, ReportFact, compound_by_token, compound_day, local_today
 from trucks.models import Compound
 
+from ..api.inputs import path_int
 from .dates import parse_date, template_helpers
 
 FLASH_QUEUE = "committee"
@@ -41,62 +45,116 @@ def first_shown_day(request) -> dt.date:
     return date
 
 
-def _qr(request, compound: Compound) -> segno.QRCode:
+def committee_qr(request, compound: Compound) -> segno.QRCode:
+    """The QR code of the compound's public page (the link only: it cannot file anything)."""
     return segno.make(request.route_url("committee", token=compound.access_token), error="m", micro=False)
 
 
-def _qr_inline(request, compound: Compound) -> Markup:
-    svg = _qr(request, compound).svg_inline(scale=5, border=2, title=request.t("committee.qr_title"))
+def qr_inline(request, compound: Compound, scale: int = 5) -> Markup:
+    svg = committee_qr(request, compound).svg_inline(scale=scale, border=2, title=request.t("committee.qr_title"))
     return Markup(svg)  # segno's own markup: no user text in it but the escaped title
 
 
-def _page(request, compound: Compound, *, reason: str = "", report_date: dt.date | None = None,
-          error: str | None = None, status: int = 200) -> dict:
+def shown_days(request, compound: Compound) -> list:
     first = first_shown_day(request)
-    days = [compound_day(request.dbsession, compound, first + dt.timedelta(days=i)) for i in range(DAYS_SHOWN)]
-    reportable = [day.date for day in days if day.date >= local_today()]
-    request.response.status = status
+    return [compound_day(request.dbsession, compound, first + dt.timedelta(days=i)) for i in range(DAYS_SHOWN)]
+
+
+@view_config(route_name="committee", request_method="GET", renderer="committee/page.jinja2")
+def committee_page(request):
+    """The public page: today's and tomorrow's windows and any reports, nothing to submit."""
+    compound = compound_for_token(request)
     return {
         "compound": compound,
-        "days": days,
-        "qr": _qr_inline(request, compound),
+        "days": shown_days(request, compound),
+        "qr": qr_inline(request, compound),
+        **template_helpers(request),
+    }
+
+
+def _report_page(request, compound: Compound, *, reason: str = "", report_date: dt.date | None = None,
+                 error: str | None = None, status: int = 200) -> dict:
+    today = local_today()
+    reportable = [today + dt.timedelta(days=i) for i in range(DAYS_SHOWN)]
+    request.response.status = status
+    request.response.cache_control = "no-store"
+    open_reports = committees.open_reports(request.dbsession, compound)
+    return {
+        "compound": compound,
         "reportable": reportable,
-        "report_date": report_date or (reportable[0] if reportable else None),
+        "report_date": report_date or reportable[0],
         "reason": reason,
         "error": error,
+        "open_reports": [(ReportFact.of(r), committees.withdrawable(request.dbsession, r)) for r in open_reports],
         "messages": request.session.pop_flash(FLASH_QUEUE),
         **template_helpers(request),
     }
 
 
-@view_config(route_name="committee", request_method="GET", renderer="committee/page.jinja2")
-def committee_page(request):
-    return _page(request, compound_for_token(request))
+def _refused(request, compound: Compound, error: Exception, **kept) -> dict:
+    """The form again, saying why: a wrong code (403), too many attempts (429) or bad input (400).
+
+    Returned rather than raised, so that the transaction commits the counted wrong code.
+    """
+    if isinstance(error, committees.WrongCode):
+        return _report_page(request, compound, error=request.t("committee.error.code"), status=403, **kept)
+    if isinstance(error, committees.TooManyAttempts):
+        request.response.headers["Retry-After"] = str(error.refusal.seconds)
+        message = request.t(f"committee.error.too_many_{error.what.replace(' ', '_')}", minutes=error.refusal.minutes)
+        return _report_page(request, compound, error=message, status=429, **kept)
+    if isinstance(error, committees.NotWithdrawable):
+        return _report_page(request, compound, error=request.t("committee.error.not_withdrawable"), status=409, **kept)
+    message = request.t(f"committee.error.{error.code}", **error.values)
+    return _report_page(request, compound, error=message, status=400, **kept)
 
 
-@view_config(route_name="committee_report", request_method="POST", renderer="committee/page.jinja2")
+REFUSALS = (committees.WrongCode, committees.TooManyAttempts, committees.NotWithdrawable, FieldInputError)
+
+
+@view_config(route_name="committee_report", request_method="GET", renderer="committee/report.jinja2")
+def committee_report_form(request):
+    """The committee's own page: "cannot receive" for today or tomorrow, and taking it back."""
+    return _report_page(request, compound_for_token(request))
+
+
+@view_config(route_name="committee_report", request_method="POST", renderer="committee/report.jinja2")
 def committee_report(request):
-    """Stores "cannot receive" for a shown date; a bad form comes back with what was typed."""
+    """Stores "cannot receive" when the committee code is right; a bad form comes back as typed."""
     compound = compound_for_token(request)
     reason = request.POST.get("reason", "")
     date = parse_date(request.POST.get("date", ""))
     if date is None:
-        return _page(request, compound, reason=reason, error=request.t("committee.error.date"), status=400)
+        return _report_page(request, compound, reason=reason, error=request.t("committee.error.date"), status=400)
     try:
-        report_cannot_receive(request.dbsession, compound, date, reason)
-    except FieldInputError as error:
-        message = request.t(f"committee.error.{error.code}", **error.values)
-        return _page(request, compound, reason=reason, report_date=date, error=message, status=400)
+        committees.file_report(request.dbsession, compound, date, reason, request.POST.get("code"),
+                               request.remote_addr)
+    except REFUSALS as error:
+        return _refused(request, compound, error, reason=reason, report_date=date)
     request.session.flash(request.t("committee.reported", date=date.isoformat()), FLASH_QUEUE)
-    query = {"date": request.GET["date"]} if "date" in request.GET else {}
-    return HTTPSeeOther(request.route_url("committee", token=compound.access_token, _query=query))
+    return HTTPSeeOther(request.route_url("committee_report", token=compound.access_token))
+
+
+@view_config(route_name="committee_withdraw", request_method="POST", renderer="committee/report.jinja2")
+def committee_withdraw(request):
+    """Takes a report back with the committee code, until the day's solve has used it."""
+    compound = compound_for_token(request)
+    report_id = path_int(request, "report_id")
+    try:
+        report = committees.withdraw_report(request.dbsession, compound, report_id, request.POST.get("code"),
+                                            request.remote_addr)
+    except LookupError:
+        raise HTTPNotFound() from None
+    except REFUSALS as error:
+        return _refused(request, compound, error)
+    request.session.flash(request.t("committee.withdrawn", date=report.date.isoformat()), FLASH_QUEUE)
+    return HTTPSeeOther(request.route_url("committee_report", token=compound.access_token))
 
 
 @view_config(route_name="committee_qr", request_method="GET")
-def committee_qr(request):
+def committee_qr_svg(request):
     """The QR code of the page's absolute address, as an SVG file."""
     buffer = io.BytesIO()
-    _qr(request, compound_for_token(request)).save(buffer, kind="svg", scale=8, border=4)
+    committee_qr(request, compound_for_token(request)).save(buffer, kind="svg", scale=8, border=4)
     return Response(body=buffer.getvalue(), content_type="image/svg+xml", charset="utf-8")
 
 
@@ -107,6 +165,6 @@ def committee_notice(request):
     return {
         "compound": compound,
         "day": compound_day(request.dbsession, compound, first_shown_day(request)),
-        "qr": _qr_inline(request, compound),
+        "qr": qr_inline(request, compound),
         **template_helpers(request),
     }

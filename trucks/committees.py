@@ -1,0 +1,218 @@
+"""A compound committee's side of the plan: the code that files reports, and each report's life.
+
+The public link (``Compound.access_token``) only reads. Filing or withdrawing "cannot receive"
+needs the committee's own code (``Compound.committee_code``), which the planner or coordinator
+hands to the committee contact with the link list and which no public page shows. Wrong codes
+count like failed logins (``trucks.ratelimit``), and filings are limited per compound, so
+neither guessing nor a flood of reports pays off.
+
+A report counts, and the day's next solve leaves the compound out as ``refused``, unless the
+committee withdrew it or a planner overrode it (with a reason the committee sees).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from .live import FieldInputError, local_today
+from .models import (
+    CommitteeReport,
+    Compound,
+    Demand,
+    ReportDecision,
+    SolveRun,
+    SolveStatus,
+    new_committee_code,
+    utcnow,
+)
+from .ratelimit import Refusal, check_login_allowed, clear_failures, record_failure
+
+MAX_REASON_LENGTH = 500
+#: filings per compound over ``REPORT_WINDOW`` (withdrawn ones count too)
+MAX_REPORTS = 5
+REPORT_WINDOW = dt.timedelta(hours=24)
+
+
+class WrongCode(Exception):
+    """The committee code is missing or wrong: the public link alone cannot file or withdraw."""
+
+
+class TooManyAttempts(Exception):
+    """Too many wrong codes or reports for this compound lately; ``refusal`` says how long to wait."""
+
+    def __init__(self, refusal: Refusal, what: str) -> None:
+        super().__init__(f"too many {what} for this compound; try again in {refusal.minutes} min")
+        self.refusal = refusal
+        self.what = what
+
+
+class NotWithdrawable(Exception):
+    """The report was withdrawn already, or the day's solve has taken it into account."""
+
+
+def normalise_code(text: str | None) -> str:
+    """A code as stored, from what someone typed: any case, spaces and dashes ignored."""
+    return "".join(ch for ch in (text or "").upper() if ch.isalnum())
+
+
+def display_code(code: str) -> str:
+    """``ABCDEFGHJKLM`` as ``ABCD-EFGH-JKLM``, easier to read out and type."""
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def _attempt_key(compound: Compound) -> str:
+    """Wrong codes are counted per compound, in the login attempts table every process sees."""
+    return f"committee:{compound.code}"
+
+
+def check_code(dbsession: Session, compound: Compound, code: str | None, remote_addr: str | None) -> None:
+    """Passes when ``code`` is the compound's; a wrong one is counted (the caller must commit it)."""
+    refusal = check_login_allowed(dbsession, _attempt_key(compound), remote_addr)
+    if refusal is not None:
+        raise TooManyAttempts(refusal, "wrong codes")
+    if not secrets.compare_digest(normalise_code(code).encode(), compound.committee_code.encode()):
+        record_failure(dbsession, _attempt_key(compound), remote_addr)
+        raise WrongCode("the committee code is missing or wrong")
+    clear_failures(dbsession, _attempt_key(compound))
+
+
+def _report_refusal(dbsession: Session, compound: Compound, now: dt.datetime) -> Refusal | None:
+    times = dbsession.scalars(
+        select(CommitteeReport.created_at)
+        .where(CommitteeReport.compound_id == compound.id, CommitteeReport.created_at > now - REPORT_WINDOW)
+        .order_by(CommitteeReport.created_at)
+    ).all()
+    if len(times) < MAX_REPORTS:
+        return None
+    return Refusal(times[len(times) - MAX_REPORTS] + REPORT_WINDOW - now)
+
+
+def counting():
+    """The condition under which a report leaves its compound out of the day's solve."""
+    return (
+        CommitteeReport.withdrawn_at.is_(None)
+        & or_(CommitteeReport.decision.is_(None), CommitteeReport.decision != ReportDecision.OVERRIDDEN)
+    )
+
+
+def refused_compound_ids(dbsession: Session, date: dt.date, compound_ids) -> set[int]:
+    """The compounds (of ``compound_ids``, a list or subquery) whose reports keep them off the date."""
+    return set(dbsession.scalars(
+        select(CommitteeReport.compound_id).where(
+            CommitteeReport.date == date, CommitteeReport.compound_id.in_(compound_ids), counting())))
+
+
+def _reason(text: str | None, *, required: str | None) -> str:
+    """A typed reason, trimmed; ``required`` is the error code when it may not be empty."""
+    reason = (text or "").strip()
+    if required and not reason:
+        raise FieldInputError("reason", required, "a reason is required")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise FieldInputError(
+            "reason", "reason_too_long", f"at most {MAX_REASON_LENGTH} characters, got {len(reason)}",
+            limit=MAX_REASON_LENGTH,
+        )
+    return reason
+
+
+def file_report(
+    dbsession: Session, compound: Compound, date: dt.date, reason: str, code: str | None,
+    remote_addr: str | None = None, now: dt.datetime | None = None,
+) -> CommitteeReport:
+    """Stores a committee's "cannot receive" for a date, if ``code`` is the committee's.
+
+    Raises WrongCode, TooManyAttempts (wrong codes or reports over the limit) or FieldInputError
+    (the date has passed, no reason, a report of that date already counts).
+    """
+    check_code(dbsession, compound, code, remote_addr)
+    now = now or utcnow()
+    refusal = _report_refusal(dbsession, compound, now)
+    if refusal is not None:
+        raise TooManyAttempts(refusal, "reports")
+    if date < local_today():
+        raise FieldInputError("date", "date_past", f"{date} has passed", date=date)
+    reason = _reason(reason, required="reason_required")
+    if date in {r.date for r in open_reports(dbsession, compound)}:
+        raise FieldInputError("date", "already_reported", f"a report for {date} is already filed", date=date)
+    report = CommitteeReport(compound_id=compound.id, date=date, reason=reason, created_at=now)
+    dbsession.add(report)
+    dbsession.flush()
+    return report
+
+
+def open_reports(dbsession: Session, compound: Compound) -> list[CommitteeReport]:
+    """The compound's reports of today and later that were not withdrawn, oldest date first."""
+    return list(dbsession.scalars(
+        select(CommitteeReport)
+        .where(CommitteeReport.compound_id == compound.id, CommitteeReport.date >= local_today(),
+               CommitteeReport.withdrawn_at.is_(None))
+        .order_by(CommitteeReport.date, CommitteeReport.id)
+    ))
+
+
+def solved_since(dbsession: Session, report: CommitteeReport) -> bool:
+    """Whether a solve of the report's date for a retailer supplying the compound started after
+    the report was filed: that solve has honoured it, so withdrawing it would change nothing."""
+    retailers = select(Demand.retailer_id).where(
+        Demand.date == report.date, Demand.compound_id == report.compound_id)
+    return bool(dbsession.scalar(
+        select(func.count(SolveRun.id)).where(
+            SolveRun.date == report.date,
+            SolveRun.retailer_id.in_(retailers),
+            SolveRun.created_at >= report.created_at,
+            SolveRun.status != SolveStatus.FAILED,
+        )
+    ))
+
+
+def withdrawable(dbsession: Session, report: CommitteeReport) -> bool:
+    return (report.withdrawn_at is None and report.date >= local_today()
+            and not solved_since(dbsession, report))
+
+
+def withdraw_report(
+    dbsession: Session, compound: Compound, report_id: int, code: str | None, remote_addr: str | None = None,
+) -> CommitteeReport:
+    """Takes a report back with the committee's code, until the day's solve has used it.
+
+    Raises LookupError for a report that is not the compound's (the caller answers 404).
+    """
+    check_code(dbsession, compound, code, remote_addr)
+    report = dbsession.get(CommitteeReport, report_id)
+    if report is None or report.compound_id != compound.id:
+        raise LookupError(f"no report {report_id} of this compound")
+    if not withdrawable(dbsession, report):
+        raise NotWithdrawable("this report was withdrawn or the day has been solved with it")
+    report.withdrawn_at = utcnow()
+    dbsession.flush()
+    return report
+
+
+def decide_report(
+    dbsession: Session, report: CommitteeReport, decision: str, reason: str, decided_by: str,
+) -> CommitteeReport:
+    """A planner accepts a report or overrides it; an override needs the reason the committee sees."""
+    try:
+        decision = ReportDecision(decision)
+    except ValueError:
+        raise FieldInputError(
+            "decision", "unknown_decision", f"{decision!r} is not one of {', '.join(d.value for d in ReportDecision)}"
+        ) from None
+    reason = _reason(reason, required="override_reason_required" if decision is ReportDecision.OVERRIDDEN else None)
+    if report.withdrawn_at is not None:
+        raise FieldInputError("decision", "withdrawn", "the committee has withdrawn this report")
+    report.decision = decision.value
+    report.decision_reason = reason
+    report.decided_by = decided_by
+    report.decided_at = utcnow()
+    dbsession.flush()
+    return report
+
+
+def rotate_code(compound: Compound) -> str:
+    """A new committee code; the old one stops working at once."""
+    compound.committee_code = new_committee_code()
+    return compound.committee_code

@@ -20,9 +20,10 @@ from pathlib import Path
 import alembic.command
 import alembic.config
 from pyramid.paster import bootstrap, get_appsettings, setup_logging
+from pyramid.request import Request
 from sqlalchemy import exists, select
 
-from . import demo
+from . import committees, demo
 from .accounts import AccountError, create_user
 from .importer import FILE_NAMES, ImportFailed, import_day
 from .live import FieldInputError, local_today, parse_clock, truck_by_code
@@ -387,6 +388,32 @@ def cmd_replan(args) -> int:
             for unserved in replan.unserved:
                 print(f"not today: {unserved.compound_id} ({unserved.reason})")
             print(f"published version {outcome.publication.version}")
+def cmd_links(args) -> int:
+    """Prints the compounds' committee links as CSV (``compound_id,name,town,link``) or as a
+    print-ready HTML sheet of labelled QR codes."""
+    settings = get_appsettings(args.ini)
+    base_url = (args.base_url or settings.get("foodtrucks.public_url") or "").rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise CommandError("the links need the site's address: set foodtrucks.public_url in the ini "
+                           "or give --base-url https://...", 2)
+    with bootstrap(args.ini, request=Request.blank("/", base_url=base_url)) as env, env["request"].tm:
+        request = env["request"]
+        dbsession = request.dbsession
+        retailer_id = _retailer(dbsession, args.retailer).id if args.retailer else None
+        compounds = committees.compounds_for_links(dbsession, retailer_id=retailer_id, town=args.town, date=args.date)
+        if not compounds:
+            raise CommandError("no compound matches")
+
+        def link(compound):
+            return request.route_url("committee", token=compound.access_token)
+
+        if args.format == "csv":
+            sys.stdout.write(committees.links_csv(compounds, link, with_codes=args.with_codes))
+        else:
+            if args.with_codes:
+                raise CommandError("committee codes go into the CSV only, never onto a printed sheet", 2)
+            title = f"居委会二维码 · Committee QR codes{' · ' + args.town if args.town else ''}"
+            sys.stdout.write(committees.links_html(compounds, link, title))
     return 0
 
 
@@ -484,6 +511,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="from when; stops without a driver's report count as done when the truck was there before it")
     sub.add_argument("--retailer", metavar="NAME", help="a check: the truck must be this retailer's")
     sub.add_argument("--time-limit", type=float, metavar="SECONDS")
+    sub = command("links", cmd_links, "print the compounds' committee links as CSV or a sheet of QR codes")
+    sub.add_argument("--town", help="only this town")
+    sub.add_argument("--retailer", metavar="NAME", help="only compounds this retailer supplies")
+    sub.add_argument("--date", type=_date, help="only compounds with demand that day")
+    sub.add_argument("--format", choices=("csv", "html"), default="csv")
+    sub.add_argument("--with-codes", action="store_true",
+                     help=f"CSV only: add the private {committees.CODE_COLUMN} column, for committee contacts")
+    sub.add_argument("--base-url", help="the site's address (default: the ini's foodtrucks.public_url)")
 
     sub = command("adduser", cmd_adduser, "create an account (the password is asked for, or read from stdin)")
     sub.add_argument("--role", choices=[r.value for r in Role], required=True)

@@ -1,4 +1,10 @@
-"""A compound committee's side of the plan: the code that files reports, and each report's life.
+"""A compound committee's side of the plan: its links, the code that files reports, and each
+report's life.
+
+Links are handed out by whoever reaches the committees: an admin or the coordinator for every
+compound, a planner for the compounds their retailer supplies (``compounds_for_links``), as a
+page, printable sheets, CSV (``links_csv``), the API and ``foodtrucks links``. Rotating a link
+(a lost or leaked notice) gives the compound a new token; the old one is 404 at once.
 
 The public link (``Compound.access_token``) only reads. Filing or withdrawing "cannot receive"
 needs the committee's own code (``Compound.committee_code``), which the planner or coordinator
@@ -11,12 +17,18 @@ committee withdrew it or a planner overrode it (with a reason the committee sees
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import html
+import io
 import secrets
+from collections.abc import Callable, Iterable
 
+import segno
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from .importer import new_access_token
 from .live import FieldInputError, local_today
 from .models import (
     CommitteeReport,
@@ -216,3 +228,91 @@ def rotate_code(compound: Compound) -> str:
     """A new committee code; the old one stops working at once."""
     compound.committee_code = new_committee_code()
     return compound.committee_code
+
+
+def rotate_link(compound: Compound) -> str:
+    """A new public link for the compound: the old token is 404 from the moment this commits."""
+    compound.access_token = new_access_token()
+    return compound.access_token
+
+
+def compounds_for_links(
+    dbsession: Session, *, retailer_id: int | None = None, town: str | None = None, date: dt.date | None = None,
+) -> list[Compound]:
+    """Compounds in town then code order; with ``retailer_id`` only those the retailer supplies
+    (on ``date``, else on any date), with ``date`` only those with demand that day."""
+    query = select(Compound).order_by(Compound.town, Compound.code)
+    if retailer_id is not None or date is not None:
+        supplied = select(Demand.compound_id)
+        if retailer_id is not None:
+            supplied = supplied.where(Demand.retailer_id == retailer_id)
+        if date is not None:
+            supplied = supplied.where(Demand.date == date)
+        query = query.where(Compound.id.in_(supplied))
+    if town:
+        query = query.where(Compound.town == town)
+    return list(dbsession.scalars(query))
+
+
+def supplies(dbsession: Session, retailer_id: int, compound: Compound) -> bool:
+    """Whether the retailer has ever supplied the compound (a planner manages its link then)."""
+    return dbsession.scalar(
+        select(func.count(Demand.id)).where(Demand.retailer_id == retailer_id, Demand.compound_id == compound.id)
+    ) > 0
+
+
+def towns(compounds: Iterable[Compound]) -> list[str]:
+    return sorted({c.town for c in compounds})
+
+
+LINK_COLUMNS = ("compound_id", "name", "town", "link")
+#: named so that nobody forwards it to residents by mistake
+CODE_COLUMN = "committee_code_private"
+
+
+def links_csv(compounds: Iterable[Compound], link: Callable[[Compound], str], *, with_codes: bool = False) -> str:
+    """``compound_id,name,town,link`` for mass messaging; the committee code only when asked."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(LINK_COLUMNS + ((CODE_COLUMN,) if with_codes else ()))
+    for compound in compounds:
+        row = [compound.code, compound.name, compound.town, link(compound)]
+        if with_codes:
+            row.append(display_code(compound.committee_code))
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def link_qr(url: str) -> segno.QRCode:
+    """The QR code of a committee link (the link only: it cannot file anything)."""
+    return segno.make(url, error="m", micro=False)
+
+
+#: the printed sheet of ``links_html``: three labelled codes across, four down on A4
+SHEET_STYLE = """
+@page { size: A4; margin: 12mm; }
+body { font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", sans-serif; margin: 0; }
+h1 { font-size: 16pt; }
+.grid { display: grid; grid-template-columns: repeat(3, 1fr); gap: 6mm; }
+figure { margin: 0; padding: 3mm; border: 1px dashed #999; text-align: center; break-inside: avoid; }
+figure svg { width: 40mm; height: 40mm; }
+figcaption { font-size: 10pt; line-height: 1.3; word-break: break-all; }
+"""
+
+
+def links_html(compounds: Iterable[Compound], link: Callable[[Compound], str], title: str) -> str:
+    """A self-contained print-ready page of labelled QR codes with their links (no committee codes)."""
+    figures = []
+    for compound in compounds:
+        url = link(compound)
+        svg = link_qr(url).svg_inline(scale=3, border=2, omitsize=True)
+        figures.append(
+            f"<figure>{svg}<figcaption><b>{html.escape(compound.name)}</b><br>"
+            f"{html.escape(compound.town)} · {html.escape(compound.code)}<br><small>{html.escape(url)}</small>"
+            "</figcaption></figure>"
+        )
+    return (
+        '<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{SHEET_STYLE}</style></head>\n"
+        f"<body><h1>{html.escape(title)}</h1>\n<div class=\"grid\">\n" + "\n".join(figures) + "\n</div></body></html>\n"
+    )

@@ -19,7 +19,7 @@ from scheduling import Compound as EngineCompound
 from scheduling import Problem, Result, Truck as EngineTruck, Unserved, UnservedReason
 from scheduling.travel import GreatCircleTravel, MatrixTravel
 
-from .committees import refused_compound_ids
+from . import committees  # a module import: committees reaches services through live and publishing
 from .constraints import active_constraints
 from .week import carried_priority, missed_in_a_row
 from .models import (
@@ -133,7 +133,7 @@ def build_problem(dbsession: Session, date: dt.date, retailer_id: int, settings:
         demand[compound_id][key] = quantity
     compounds = list(dbsession.scalars(
         select(Compound).where(Compound.id.in_(demand)).order_by(Compound.code)))
-    refused = refused_compound_ids(dbsession, date, list(demand))
+    refused = committees.refused_compound_ids(dbsession, date, list(demand))
 
     settled: list[Unserved] = []
     windows: dict[str, tuple[float, float, float]] = {}

@@ -17,6 +17,13 @@ def includeme(config) -> None:
     config.add_route("committee_report", "/c/{token}/report")
     config.add_route("committee_withdraw", "/c/{token}/reports/{report_id}/withdraw")
 
+    # handing out committee links: admin and coordinator all compounds, a planner their retailer's
+    config.add_route("links", "/links")
+    config.add_route("links_csv", "/links.csv")
+    config.add_route("links_notices", "/links/notices")
+    config.add_route("links_qr_sheet", "/links/qr-sheet")
+    config.add_route("link_rotate", "/links/{compound_id}/rotate")
+
     # planners (their own retailer; an admin picks one with ?retailer=ID)
     config.add_route("plan_home", "/plan")
     config.add_route("plan_day", "/plan/{date}")
@@ -57,6 +64,8 @@ def includeme(config) -> None:
     config.add_route("api_publication", "/api/days/{date}/publications/{version}")
     config.add_route("api_replan", "/api/days/{date}/replans")
     config.add_route("api_urgent", "/api/days/{date}/urgent-stops")
+    config.add_route("api_links", "/api/links")
+    config.add_route("api_link_rotate", "/api/links/{compound_id}/rotate")
     config.add_route("api_compound", "/api/compounds/{token}")
     config.add_route("api_compound_report", "/api/compounds/{token}/report")
     config.add_route("api_compound_withdraw", "/api/compounds/{token}/reports/{report_id}/withdraw")

@@ -39,6 +39,8 @@ class Permission(StrEnum):
     DRIVER_STOPS_READ = "driver:stops:read"
     DRIVER_STOPS_WRITE = "driver:stops:write"
     USERS_WRITE = "admin:users:write"
+    LINKS_READ = "committee:links:read"
+    LINKS_WRITE = "committee:links:write"
 
 
 class Root:
@@ -49,9 +51,11 @@ class Root:
         (
             Allow,
             f"role:{Role.PLANNER}",
-            (Permission.PLAN_READ, Permission.PLAN_WRITE, Permission.PLAN_PUBLISH),
+            (Permission.PLAN_READ, Permission.PLAN_WRITE, Permission.PLAN_PUBLISH,
+             Permission.LINKS_READ, Permission.LINKS_WRITE),
         ),
         (Allow, f"role:{Role.DRIVER}", (Permission.DRIVER_STOPS_READ, Permission.DRIVER_STOPS_WRITE)),
+        (Allow, f"role:{Role.COORDINATOR}", (Permission.LINKS_READ, Permission.LINKS_WRITE)),
     ]
 
     def __init__(self, request):

@@ -353,6 +353,19 @@ COMPONENTS: dict[str, dict] = {
         },
         optional=("date",),
     ),
+    "Link": obj(
+        {
+            "compound_id": STRING,
+            "id": INTEGER,
+            "name": STRING,
+            "town": STRING,
+            "link": STRING,
+            "qr": {**STRING, "description": "the QR code of the link, as SVG"},
+            "committee_code": {**STRING, "description": "private: for the committee contact only"},
+        }
+    ),
+    "Links": obj({"links": array(ref("Link"))}),
+    "Rotation": obj({"what": {"enum": ["link", "code"]}}),
     "CommitteeCode": obj({"code": {**STRING, "description": "the committee code"}}),
     "ReportDecision": obj(
         {

@@ -31,6 +31,7 @@ PATH_PARAMETERS = {
     "token": ({"type": "string"}, "the compound's access token (its committee link)"),
     "stop_id": ({"type": "integer"}, "a published stop's id"),
     "report_id": ({"type": "integer"}, "a committee report's id"),
+    "compound_id": ({"type": "integer"}, "a compound's id (the ``id`` of the link list)"),
 }
 
 

@@ -46,12 +46,12 @@ def first_shown_day(request) -> dt.date:
 
 
 def committee_qr(request, compound: Compound) -> segno.QRCode:
-    """The QR code of the compound's public page (the link only: it cannot file anything)."""
-    return segno.make(request.route_url("committee", token=compound.access_token), error="m", micro=False)
+    return committees.link_qr(request.route_url("committee", token=compound.access_token))
 
 
 def qr_inline(request, compound: Compound, scale: int = 5) -> Markup:
-    svg = committee_qr(request, compound).svg_inline(scale=scale, border=2, title=request.t("committee.qr_title"))
+    svg = committee_qr(request, compound).svg_inline(scale=scale, border=2, omitsize=True,
+                                                     title=request.t("committee.qr_title"))
     return Markup(svg)  # segno's own markup: no user text in it but the escaped title
 
 

@@ -1,0 +1,199 @@
+"""Handing the committees their links: the list with QR codes, printable sheets, CSV, rotation.
+
+An admin and the coordinator see every compound, a planner the compounds their retailer
+supplies; any other compound is 404 to them. The committee code is shown here (to be given to
+the committee contact), never on the public notice.
+"""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
+from pyramid.response import Response
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from trucks import committees
+from trucks.live import compound_day, local_today
+from trucks.models import Compound, Retailer, Role
+
+from ..api.errors import ApiError, field_problem
+from ..api.inputs import json_object, path_int
+from ..api.spec import QueryParam, Reply, api_view
+from ..security import Permission
+from . import qr_inline
+from .dates import parse_date, template_helpers
+
+
+class LinkScope:
+    """Which compounds a request may list, from the user's role and the page's filters."""
+
+    def __init__(self, request):
+        self.request = request
+        user = request.user
+        self.is_planner = user.role == Role.PLANNER
+        self.retailer_id = user.retailer_id if self.is_planner else _optional_int(request.params.get("retailer"))
+        self.town = request.params.get("town") or None
+        self.date = None
+        if request.params.get("date"):
+            self.date = parse_date(request.params["date"])
+            if self.date is None:
+                raise HTTPBadRequest("date must be YYYY-MM-DD")
+
+    @property
+    def filters(self) -> dict:
+        """The page's filters as query parameters, for links between the list and its sheets."""
+        query = {"town": self.town, "date": self.date and self.date.isoformat()}
+        if not self.is_planner:
+            query["retailer"] = self.retailer_id
+        return {key: value for key, value in query.items() if value}
+
+    def compounds(self, *, town: bool = True) -> list[Compound]:
+        return committees.compounds_for_links(
+            self.request.dbsession, retailer_id=self.retailer_id, date=self.date, town=self.town if town else None)
+
+    def compound(self, compound_id: int) -> Compound:
+        """One compound this user may manage; others are 404."""
+        compound = self.request.dbsession.get(Compound, compound_id)
+        if compound is None:
+            raise HTTPNotFound()
+        if self.is_planner and not committees.supplies(self.request.dbsession, self.retailer_id, compound):
+            raise HTTPNotFound()
+        return compound
+
+    def retailers(self) -> list[Retailer]:
+        if self.is_planner:
+            return []
+        return list(self.request.dbsession.scalars(select(Retailer).order_by(Retailer.name)))
+
+
+def _optional_int(text: str | None) -> int | None:
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise HTTPBadRequest("retailer must be a number") from None
+
+
+def link(request, compound: Compound) -> str:
+    return request.route_url("committee", token=compound.access_token)
+
+
+@view_config(route_name="links", request_method="GET", permission=Permission.LINKS_READ,
+             renderer="committee/links.jinja2")
+def links_page(request):
+    scope = LinkScope(request)
+    compounds = scope.compounds()
+    return {
+        "scope": scope,
+        "compounds": compounds,
+        "towns": committees.towns(scope.compounds(town=False)),
+        "link": lambda compound: link(request, compound),
+        "display_code": committees.display_code,
+        "messages": request.session.pop_flash("links"),
+    }
+
+
+@view_config(route_name="links_csv", request_method="GET", permission=Permission.LINKS_READ)
+def links_csv(request):
+    """``compound_id,name,town,link`` for mass messaging; ``?codes=1`` adds the private codes."""
+    scope = LinkScope(request)
+    with_codes = request.params.get("codes") == "1"
+    text = committees.links_csv(scope.compounds(), lambda c: link(request, c), with_codes=with_codes)
+    name = "committee-links-with-codes.csv" if with_codes else "committee-links.csv"
+    return Response(body=text.encode("utf-8"), content_type="text/csv", charset="utf-8",
+                    content_disposition=f'attachment; filename="{name}"', cache_control="no-store")
+
+
+@view_config(route_name="links_notices", request_method="GET", permission=Permission.LINKS_READ,
+             renderer="committee/notices.jinja2")
+def notices(request):
+    """One A4 notice per compound of the list (a town), in one page to print: no codes on it."""
+    scope = LinkScope(request)
+    date = scope.date or local_today()
+    return {
+        "scope": scope,
+        "sheets": [(c, compound_day(request.dbsession, c, date), qr_inline(request, c)) for c in scope.compounds()],
+        **template_helpers(request),
+    }
+
+
+@view_config(route_name="links_qr_sheet", request_method="GET", permission=Permission.LINKS_READ,
+             renderer="committee/qr_sheet.jinja2")
+def qr_sheet(request):
+    """Labelled QR codes of the list, twelve to an A4 page, to cut out and hand over."""
+    scope = LinkScope(request)
+    return {"scope": scope, "codes": [(c, qr_inline(request, c, scale=3)) for c in scope.compounds()]}
+
+
+@view_config(route_name="link_rotate", request_method="POST", permission=Permission.LINKS_WRITE)
+def rotate(request):
+    """A new link (``what=link``: the old one is 404 at once) or a new committee code (``what=code``)."""
+    scope = LinkScope(request)
+    compound = scope.compound(path_int(request, "compound_id"))
+    what = request.POST.get("what")
+    if what == "link":
+        committees.rotate_link(compound)
+        request.session.flash(request.t("links.rotated", name=compound.name, link=link(request, compound)), "links")
+    elif what == "code":
+        committees.rotate_code(compound)
+        request.session.flash(request.t("links.code_rotated", name=compound.name,
+                                        code=committees.display_code(compound.committee_code)), "links")
+    else:
+        raise HTTPBadRequest("what must be link or code")
+    return HTTPSeeOther(request.route_url("links", _query=scope.filters, _anchor=f"compound-{compound.id}"))
+
+
+def link_json(request, compound: Compound) -> dict:
+    return {
+        "compound_id": compound.code,
+        "id": compound.id,
+        "name": compound.name,
+        "town": compound.town,
+        "link": link(request, compound),
+        "qr": request.route_url("committee_qr", token=compound.access_token),
+        "committee_code": committees.display_code(compound.committee_code),
+    }
+
+
+FILTERS = (
+    QueryParam("town", "only this town"),
+    QueryParam("retailer", "admin and coordinator: only compounds this retailer id supplies", {"type": "integer"}),
+    QueryParam("date", "only compounds with demand that day, YYYY-MM-DD", {"type": "string", "format": "date"}),
+)
+
+
+@api_view(
+    "api_links",
+    summary="Compounds' committee links, QR codes and committee codes",
+    tag="committee links",
+    permission=Permission.LINKS_READ,
+    query=FILTERS,
+    responses={200: Reply("the compounds in town and code order", "Links")},
+)
+def api_links(request):
+    """An admin and the coordinator get every compound, a planner those their retailer supplies.
+    ``committee_code`` is private: for the committee contact, never for residents."""
+    scope = LinkScope(request)
+    return {"links": [link_json(request, c) for c in scope.compounds()]}
+
+
+@api_view(
+    "api_link_rotate",
+    "POST",
+    summary="Give a compound a new link (the old one is 404 at once) or a new committee code",
+    tag="committee links",
+    permission=Permission.LINKS_WRITE,
+    request_body={"application/json": "Rotation"},
+    responses={200: Reply("the compound with its new link or code", "Link")},
+)
+def api_rotate(request):
+    scope = LinkScope(request)
+    compound = scope.compound(path_int(request, "compound_id"))
+    what = json_object(request).get("what")
+    if what == "link":
+        committees.rotate_link(compound)
+    elif what == "code":
+        committees.rotate_code(compound)
+    else:
+        raise ApiError(422, "what must be link or code", [field_problem("what", "unknown", "link or code")])
+    return link_json(request, compound)

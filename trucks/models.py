@@ -473,6 +473,15 @@ class CommitteeReport(Base):
     compound: Mapped[Compound] = relationship()
 
 
+class PageGeneration(Base):
+    """A single row: moves whenever what committee pages show may have changed
+    (``trucks.page_generation``)."""
+
+    __tablename__ = "page_generations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Role(StrEnum):
     ADMIN = "admin"
     PLANNER = "planner"

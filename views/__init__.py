@@ -18,3 +18,4 @@ def includeme(config) -> None:
     config.include(".i18n")
     config.include(".security")
     config.include(".routes")
+    config.include(".committee.cache")

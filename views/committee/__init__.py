@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from functools import lru_cache
 
 import segno
 from markupsafe import Markup
@@ -50,8 +51,14 @@ def committee_qr(request, compound: Compound) -> segno.QRCode:
 
 
 def qr_inline(request, compound: Compound, scale: int = 5) -> Markup:
-    svg = committee_qr(request, compound).svg_inline(scale=scale, border=2, omitsize=True,
-                                                     title=request.t("committee.qr_title"))
+    url = request.route_url("committee", token=compound.access_token)
+    return _qr_svg(url, scale, request.t("committee.qr_title"))
+
+
+@lru_cache(maxsize=8192)
+def _qr_svg(url: str, scale: int, title: str) -> Markup:
+    """Drawing a code took a quarter of a page's rendering: each is drawn once per process."""
+    svg = committees.link_qr(url).svg_inline(scale=scale, border=2, omitsize=True, title=title)
     return Markup(svg)  # segno's own markup: no user text in it but the escaped title
 
 

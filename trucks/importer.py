@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from scheduling.travel import great_circle_km
 
+from .messages import WebhookError, check_webhook
 from .models import Category, Compound, Demand, ImportBatch, Retailer, Stock, TravelTime, Truck
 from .spreadsheet import restored
 
@@ -44,7 +45,8 @@ COLUMNS = {
     "demand": ("date", "compound_id", "category", "quantity"),
     "travel": ("from_id", "to_id", "minutes"),
 }
-OPTIONAL_COLUMNS = {"compounds": ("address", "contact"), "demand": ("retailer",)}
+OPTIONAL_COLUMNS = {"compounds": ("address", "contact", "webhook", "webhook_kind", "webhook_secret"),
+                    "demand": ("retailer",)}
 #: stock and demand make a day; trucks and compounds may be left out when already known.
 REQUIRED_FILES = ("stock", "demand")
 
@@ -60,6 +62,9 @@ MESSAGES = {
     "missing_column": ("表头缺少此列", "column missing from the header"),
     "extra_values": ("此行的值多于表头的列", "row has more values than the header has columns"),
     "required": ("缺少值", "value missing"),
+    "webhook_scheme": ("群机器人地址须以 http:// 或 https:// 开头并含主机名", "the webhook must be an http(s) address with a host"),
+    "webhook_kind": ("须为 wecom、dingtalk 或 json", "must be wecom, dingtalk or json"),
+    "webhook_too_long": ("地址最多 500 个字符，密钥最多 200 个", "at most 500 characters (the secret 200)"),
     "too_long": ("超过 {limit} 个字符", "longer than {limit} characters"),
     "not_number": ("“{value}”不是数字", "{value!r} is not a number"),
     "not_integer": ("“{value}”不是整数", "{value!r} is not a whole number"),
@@ -188,6 +193,8 @@ class CompoundRow:
     window_end: int
     service_minutes: int | None
     priority: int
+    #: (url, kind, secret) of the group robot; None when the file has no webhook column
+    webhook: tuple[str, str, str] | None = None
 
 
 @dataclass
@@ -386,7 +393,18 @@ def _compound_row(r: _RowReader) -> CompoundRow:
         window_end=window_end,
         service_minutes=r.integer("service_minutes", default=None),
         priority=r.integer("priority", low=1, high=3, default=1),
+        webhook=_webhook(r),
     )
+
+
+def _webhook(r: _RowReader) -> Any:
+    """The optional group robot; the problem never repeats the URL (it is a secret)."""
+    if "webhook" not in r.values:
+        return None
+    try:
+        return check_webhook(r.raw("webhook"), r.raw("webhook_kind"), r.raw("webhook_secret"))
+    except WebhookError as error:
+        return r.fail("webhook_kind" if error.code == "kind" else "webhook", f"webhook_{error.code}")
 
 
 def _stock_row(r: _RowReader, date: dt.date) -> StockRow:
@@ -745,6 +763,8 @@ def _write(dbsession: Session, date: dt.date, parsed: _Parsed, checker: _CrossCh
             continue  # a planner's row for a known compound was checked to change nothing
         for name in COMPOUND_FIELDS.values():
             setattr(compound, name, getattr(row, name))
+        if row.webhook is not None:
+            compound.webhook_url, compound.webhook_kind, compound.webhook_secret = row.webhook
 
     keys = {s.category for s in parsed.stock} | {d.category for d in parsed.demand}
     known_keys = set(dbsession.scalars(select(Category.key).where(Category.key.in_(keys))))

@@ -101,6 +101,10 @@ class Compound(Base):
     priority: Mapped[int] = mapped_column(Integer, default=1)
     access_token: Mapped[str] = mapped_column(String(64), unique=True)
     committee_code: Mapped[str] = mapped_column(String(32), default=new_committee_code)
+    #: the committee group's robot (``trucks.messages``): a secret, shown masked, never exported
+    webhook_url: Mapped[str] = mapped_column(String(500), default="")
+    webhook_kind: Mapped[str] = mapped_column(String(10), default="json")  # wecom, dingtalk or json
+    webhook_secret: Mapped[str] = mapped_column(String(200), default="")  # DingTalk's signing secret
 
 
 class Category(Base):
@@ -471,6 +475,46 @@ class CommitteeReport(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
     compound: Mapped[Compound] = relationship()
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    RETRYING = "retrying"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class MessageDelivery(Base):
+    """One message to a compound's group robot: at most one per (compound, date, version, kind),
+    which is also its idempotency key. ``kind`` is ``published`` or ``estimate-HHMM`` (a
+    driver's report moved the window to HH:MM). The receiver's last answer is kept for the log;
+    the webhook URL never is."""
+
+    __tablename__ = "message_deliveries"
+    __table_args__ = (UniqueConstraint("compound_id", "date", "version", "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"), index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    retailer_id: Mapped[int] = mapped_column(ForeignKey("retailers.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    #: the service start the message tells (local time; it shows its quarter-hour window): a
+    #: later estimate is compared with it
+    start: Mapped[dt.datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(10), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    #: what is sent, fixed at the first attempt so that every retry sends the same
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    last_answer: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+    compound: Mapped[Compound] = relationship()
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"foodtrucks:{self.compound_id}:{self.date.isoformat()}:v{self.version}:{self.kind}"
 
 
 class PageGeneration(Base):

@@ -23,6 +23,7 @@ def includeme(config) -> None:
     config.add_route("links_notices", "/links/notices")
     config.add_route("links_qr_sheet", "/links/qr-sheet")
     config.add_route("link_rotate", "/links/{compound_id}/rotate")
+    config.add_route("link_webhook", "/links/{compound_id}/webhook")
 
     # planners (their own retailer; an admin picks one with ?retailer=ID)
     config.add_route("plan_home", "/plan")

@@ -11,8 +11,8 @@ from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from trucks import committees
-from trucks.live import compound_day, local_today
+from trucks import committees, messages
+from trucks.live import compound_day, local_from_utc, local_today
 from trucks.models import Compound, Retailer, Role
 
 from ..api.errors import ApiError, field_problem
@@ -197,3 +197,35 @@ def api_rotate(request):
     else:
         raise ApiError(422, "what must be link or code", [field_problem("what", "unknown", "link or code")])
     return link_json(request, compound)
+
+
+@view_config(route_name="link_webhook", request_method="GET", permission=Permission.LINKS_READ,
+             renderer="committee/webhook.jinja2")
+def webhook_page(request, *, error: str | None = None, status: int = 200):
+    """The compound's group robot (masked) and its delivery log: sent, retrying, failed with
+    the receiver's answer."""
+    compound = LinkScope(request).compound(path_int(request, "compound_id"))
+    request.response.status = status
+    return {
+        "compound": compound,
+        "masked": messages.mask(compound.webhook_url),
+        "kinds": [k.value for k in messages.WebhookKind],
+        "deliveries": messages.delivery_log(request.dbsession, compound),
+        "error": error,
+        "notices": request.session.pop_flash("links"),
+        "stamp": lambda moment: moment and local_from_utc(moment).strftime("%m-%d %H:%M:%S"),
+    }
+
+
+@view_config(route_name="link_webhook", request_method="POST", permission=Permission.LINKS_WRITE,
+             renderer="committee/webhook.jinja2")
+def set_webhook(request):
+    """Sets or clears (an empty address) the group robot; a refused one is not kept."""
+    compound = LinkScope(request).compound(path_int(request, "compound_id"))
+    try:
+        messages.set_webhook(compound, request.POST.get("url", ""), request.POST.get("kind", ""),
+                             request.POST.get("secret", ""), messages.WebhookSettings.from_settings(request.registry.settings))
+    except messages.WebhookError as refused:
+        return webhook_page(request, error=request.t(f"links.webhook.error.{refused.code}"), status=400)
+    request.session.flash(request.t("links.webhook.saved" if compound.webhook_url else "links.webhook.cleared"), "links")
+    return HTTPSeeOther(request.route_url("link_webhook", compound_id=compound.id))

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tests.conftest import app_settings_for
 from tests.factories import make_csv_files
-from tests.fieldday import FIRST_PLAN, make_schedule, publish_day, republish
+from tests.fieldday import FIRST_PLAN, make_schedule, republish
 from tests.receiver import Receiver
 from trucks import messages
 from trucks.db import get_tm_session

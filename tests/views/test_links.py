@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from tests.factories import make_day, make_user
 from tests.views.api_helpers import api_login, documented
 from trucks.committees import display_code
-from trucks.models import Role
+from trucks.models import MessageDelivery, Role
 
 
 @pytest.fixture
@@ -138,3 +139,32 @@ def test_the_api_lists_links_with_codes_for_the_planner(testapp, district):
     api_login(testapp, "coordinator")
     everything = testapp.get("/api/links").json["links"]
     assert {link["compound_id"] for link in everything} == {c.code for c in mine.compounds + theirs.compounds}
+
+
+def test_the_webhook_page_sets_a_masked_robot_and_shows_the_delivery_log(testapp, dbsession, district):
+    mine, theirs = district
+    compound = mine.compounds[0]
+    token = api_login(testapp, "planner-lk")
+    page = testapp.get(f"/links/{compound.id}/webhook")
+    form = page.forms["webhook-form"]
+    form["kind"], form["url"] = "wecom", "ftp://qyapi.weixin.qq.com/x"
+    assert "http:// 或 https://" in form.submit(status=400).text
+    secret_url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=0123-secret-key-4567"
+    form = testapp.get(f"/links/{compound.id}/webhook").forms["webhook-form"]
+    form["kind"], form["url"] = "wecom", secret_url
+    saved = form.submit(status=303).follow()
+    assert (compound.webhook_url, compound.webhook_kind) == (secret_url, "wecom")
+    assert "https://qyapi.weixin.qq.com/…4567" in saved.text and "secret-key" not in saved.text
+    for path in ("/links", "/links.csv?codes=1", "/api/links", "/links/notices", "/links/qr-sheet"):
+        assert "secret-key" not in testapp.get(path).text
+    delivery = MessageDelivery(compound_id=compound.id, date=mine.date, retailer_id=mine.retailer.id, version=1,
+                               kind="published", start=dt.datetime.combine(mine.date, dt.time(10, 37)),
+                               status="failed", attempts=5, last_answer="500 receiver broke")
+    dbsession.add(delivery)
+    dbsession.flush()
+    log = testapp.get(f"/links/{compound.id}/webhook").html.select_one("table.deliveries tbody tr")
+    assert "失败" in log.text and "500 receiver broke" in log.text and "v1 · published" in log.text
+    testapp.get(f"/links/{theirs.compounds[0].id}/webhook", status=404)
+    testapp.post(f"/links/{theirs.compounds[0].id}/webhook", {"url": "", "csrf_token": token}, status=404)
+    api_login(testapp, "coordinator")
+    testapp.get(f"/links/{theirs.compounds[0].id}/webhook", status=200)

@@ -79,9 +79,9 @@ def _answer(request, page: CachedPage) -> Response:
         response = Response(status=304)
         response.headers.pop("Content-Type", None)  # a 304 has no content
     else:
-        response = Response(body=page.body if request.method == "GET" else b"")
+        response = Response(headerlist=list(page.headers))
+        response.body = page.body if request.method == "GET" else b""
         response.content_length = len(page.body)
-        response.headerlist.extend(page.headers)
     response.headers["ETag"] = f'"{page.etag}"'
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["Vary"] = "Cookie"  # the language is the lang cookie

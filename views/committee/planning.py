@@ -11,7 +11,8 @@ from trucks.models import CommitteeReport
 
 from ..api.errors import ApiError, field_problem
 from ..api.inputs import json_object, path_int
-from ..api.spec import Reply, api_view
+from ..api.planner import planner_view
+from ..api.spec import Reply
 from ..planner.day import PlanDay
 from ..security import Permission
 
@@ -39,11 +40,10 @@ def decide(request):
     return HTTPSeeOther(day.url("plan_day", _anchor="reports"))
 
 
-@api_view(
+@planner_view(
     "api_report_decision",
     "POST",
     summary="Accept a committee's report, or override it with a reason the committee sees",
-    tag="planner",
     permission=Permission.PLAN_WRITE,
     request_body={"application/json": "ReportDecision"},
     responses={

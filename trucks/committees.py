@@ -17,15 +17,13 @@ committee withdrew it or a planner overrode it (with a reason the committee sees
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import html
-import io
 import secrets
 from collections.abc import Callable, Iterable
 
 import segno
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .importer import new_access_token
@@ -41,6 +39,7 @@ from .models import (
     utcnow,
 )
 from .ratelimit import Refusal, check_login_allowed, clear_failures, record_failure
+from .spreadsheet import csv_text
 
 MAX_REASON_LENGTH = 500
 #: filings per compound over ``REPORT_WINDOW`` (withdrawn ones count too)
@@ -85,7 +84,8 @@ def check_code(dbsession: Session, compound: Compound, code: str | None, remote_
     refusal = check_login_allowed(dbsession, _attempt_key(compound), remote_addr)
     if refusal is not None:
         raise TooManyAttempts(refusal, "wrong codes")
-    if not secrets.compare_digest(normalise_code(code).encode(), compound.committee_code.encode()):
+    stored = compound.committee_code
+    if not stored or not secrets.compare_digest(normalise_code(code).encode(), stored.encode()):
         record_failure(dbsession, _attempt_key(compound), remote_addr)
         raise WrongCode("the committee code is missing or wrong")
     clear_failures(dbsession, _attempt_key(compound))
@@ -100,21 +100,6 @@ def _report_refusal(dbsession: Session, compound: Compound, now: dt.datetime) ->
     if len(times) < MAX_REPORTS:
         return None
     return Refusal(times[len(times) - MAX_REPORTS] + REPORT_WINDOW - now)
-
-
-def counting():
-    """The condition under which a report leaves its compound out of the day's solve."""
-    return (
-        CommitteeReport.withdrawn_at.is_(None)
-        & or_(CommitteeReport.decision.is_(None), CommitteeReport.decision != ReportDecision.OVERRIDDEN)
-    )
-
-
-def refused_compound_ids(dbsession: Session, date: dt.date, compound_ids) -> set[int]:
-    """The compounds (of ``compound_ids``, a list or subquery) whose reports keep them off the date."""
-    return set(dbsession.scalars(
-        select(CommitteeReport.compound_id).where(
-            CommitteeReport.date == date, CommitteeReport.compound_id.in_(compound_ids), counting())))
 
 
 def _reason(text: str | None, *, required: str | None) -> str:
@@ -272,15 +257,10 @@ CODE_COLUMN = "committee_code_private"
 
 def links_csv(compounds: Iterable[Compound], link: Callable[[Compound], str], *, with_codes: bool = False) -> str:
     """``compound_id,name,town,link`` for mass messaging; the committee code only when asked."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(LINK_COLUMNS + ((CODE_COLUMN,) if with_codes else ()))
-    for compound in compounds:
-        row = [compound.code, compound.name, compound.town, link(compound)]
-        if with_codes:
-            row.append(display_code(compound.committee_code))
-        writer.writerow(row)
-    return out.getvalue()
+    header = LINK_COLUMNS + ((CODE_COLUMN,) if with_codes else ())
+    rows = ([compound.code, compound.name, compound.town, link(compound)]
+            + ([display_code(compound.committee_code)] if with_codes else []) for compound in compounds)
+    return csv_text(header, rows)
 
 
 def link_qr(url: str) -> segno.QRCode:

@@ -25,9 +25,18 @@ from sqlalchemy.orm import Session
 
 from scheduling.travel import great_circle_km
 
-from .messages import WebhookError, check_webhook
-from .models import Category, Compound, Demand, ImportBatch, Retailer, Stock, TravelTime, Truck
+from .models import (
+    Category,
+    Compound,
+    Demand,
+    ImportBatch,
+    Retailer,
+    Stock,
+    TravelTime,
+    Truck,
+)
 from .spreadsheet import restored
+from .webhooks import WebhookError, check_webhook
 
 FILE_NAMES = {
     "trucks": "trucks.csv",
@@ -720,6 +729,8 @@ def _changed_columns(known: Compound, row: CompoundRow, columns: set[str]) -> li
         same = math.isclose(new, old, abs_tol=1e-7) if isinstance(new, float) else new == old
         if not same:
             changed.append(column)
+    if row.webhook is not None and row.webhook != (known.webhook_url, known.webhook_kind, known.webhook_secret):
+        changed.append("webhook")
     return changed
 
 

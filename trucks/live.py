@@ -437,20 +437,15 @@ def _reports_by_compound(dbsession: Session, date: dt.date, truck_id: int) -> di
 
 def route_estimates(dbsession: Session, route: ScheduleRoute, date: dt.date) -> dict[int, Estimate]:
     """Estimates for every stop of a published route, by stop id."""
-    # the stops with their compounds (their windows) in two queries, not one per stop
-    stops = dbsession.scalars(
-        select(ScheduleStop).where(ScheduleStop.route_id == route.id).order_by(ScheduleStop.seq)
-        .options(selectinload(ScheduleStop.compound))
-    ).all()
     midnight = dt.datetime.combine(date, dt.time())
     planned = [
         PublishedTimes(s.arrival, s.start, s.departure, midnight + dt.timedelta(minutes=s.compound.window_start))
-        for s in stops
+        for s in route.stops
     ]
     by_compound = _reports_by_compound(dbsession, date, route.truck_id)
-    reports = [by_compound.get(s.compound_id, Reports()) for s in stops]
+    reports = [by_compound.get(s.compound_id, Reports()) for s in route.stops]
     estimates = estimate_route(route.depart, planned, reports)
-    return {s.id: e for s, e in zip(stops, estimates, strict=True)}
+    return {s.id: e for s, e in zip(route.stops, estimates, strict=True)}
 
 
 def compound_by_token(dbsession: Session, token: str) -> Compound | None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    or_,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -475,6 +476,11 @@ class CommitteeReport(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
     compound: Mapped[Compound] = relationship()
+
+    @classmethod
+    def counting(cls):
+        """The condition for reports that keep their compound off the day's solve."""
+        return cls.withdrawn_at.is_(None) & or_(cls.decision.is_(None), cls.decision != ReportDecision.OVERRIDDEN)
 
 
 class DeliveryStatus(StrEnum):

@@ -19,10 +19,10 @@ from scheduling import Compound as EngineCompound
 from scheduling import Problem, Result, Truck as EngineTruck, Unserved, UnservedReason
 from scheduling.travel import GreatCircleTravel, MatrixTravel
 
-from . import committees  # a module import: committees reaches services through live and publishing
 from .constraints import active_constraints
 from .week import carried_priority, missed_in_a_row
 from .models import (
+    CommitteeReport,
     Compound,
     CompoundFacts,
     ConstraintKind,
@@ -133,7 +133,9 @@ def build_problem(dbsession: Session, date: dt.date, retailer_id: int, settings:
         demand[compound_id][key] = quantity
     compounds = list(dbsession.scalars(
         select(Compound).where(Compound.id.in_(demand)).order_by(Compound.code)))
-    refused = committees.refused_compound_ids(dbsession, date, list(demand))
+    refused = set(dbsession.scalars(
+        select(CommitteeReport.compound_id).where(
+            CommitteeReport.date == date, CommitteeReport.compound_id.in_(demand), CommitteeReport.counting())))
 
     settled: list[Unserved] = []
     windows: dict[str, tuple[float, float, float]] = {}

@@ -41,6 +41,7 @@ class Permission(StrEnum):
     USERS_WRITE = "admin:users:write"
     LINKS_READ = "committee:links:read"
     LINKS_WRITE = "committee:links:write"
+    WEBHOOKS_WRITE = "committee:webhooks:write"  # compound master data: the coordinator's
 
 
 class Root:
@@ -55,7 +56,7 @@ class Root:
              Permission.LINKS_READ, Permission.LINKS_WRITE),
         ),
         (Allow, f"role:{Role.DRIVER}", (Permission.DRIVER_STOPS_READ, Permission.DRIVER_STOPS_WRITE)),
-        (Allow, f"role:{Role.COORDINATOR}", (Permission.LINKS_READ, Permission.LINKS_WRITE)),
+        (Allow, f"role:{Role.COORDINATOR}", (Permission.LINKS_READ, Permission.LINKS_WRITE, Permission.WEBHOOKS_WRITE)),
     ]
 
     def __init__(self, request):

@@ -14,7 +14,7 @@ from tests.conftest import app_settings_for
 from tests.factories import make_csv_files
 from tests.fieldday import FIRST_PLAN, make_schedule, republish
 from tests.receiver import Receiver
-from trucks import messages
+from trucks import messages, webhooks
 from trucks.db import get_tm_session
 from trucks.importer import ImportFailed, import_day
 from trucks.live import record_stop_event
@@ -22,7 +22,7 @@ from trucks.models import Compound, DeliveryStatus, MessageDelivery, Publication
 from trucks.publishing import publish
 from views import main
 
-ALLOW = messages.WebhookSettings(allow_private=True, timeout_seconds=0.5)
+ALLOW = webhooks.WebhookSettings(allow_private=True, timeout_seconds=0.5)
 
 
 @pytest.fixture
@@ -85,17 +85,17 @@ def test_compounds_csv_brings_webhooks_and_a_bad_one_names_row_and_column_but_no
 
 
 def test_only_public_http_targets_unless_the_ini_allows_private_ones():
-    with pytest.raises(messages.WebhookError) as refused:
-        messages.check_target("http://127.0.0.1:9/hook", allow_private=False)
+    with pytest.raises(webhooks.WebhookError) as refused:
+        webhooks.check_target("http://127.0.0.1:9/hook", allow_private=False)
     assert refused.value.code == "private"
     for url in ("http://10.1.2.3/x", "http://192.168.0.5/x", "http://[::1]/x", "http://169.254.169.254/latest"):
-        with pytest.raises(messages.WebhookError):
-            messages.check_target(url, allow_private=False)
-    messages.check_target("http://127.0.0.1:9/hook", allow_private=True)
-    with pytest.raises(messages.WebhookError) as refused:
-        messages.check_webhook("file:///etc/passwd", "json")
+        with pytest.raises(webhooks.WebhookError):
+            webhooks.check_target(url, allow_private=False)
+    webhooks.check_target("http://127.0.0.1:9/hook", allow_private=True)
+    with pytest.raises(webhooks.WebhookError) as refused:
+        webhooks.check_webhook("file:///etc/passwd", "json")
     assert refused.value.code == "scheme"
-    assert messages.mask("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7aoc-4bc4-97a0-0ec2sifa5aaa") \
+    assert webhooks.mask("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7aoc-4bc4-97a0-0ec2sifa5aaa") \
         == "https://qyapi.weixin.qq.com/…5aaa"
 
 
@@ -198,7 +198,7 @@ def test_wecom_needs_errcode_0_and_dingtalk_a_valid_signature(dbsession, receive
 def test_a_private_target_is_refused_when_the_ini_does_not_allow_it(dbsession, receiver):
     published_with_webhook(dbsession, receiver, "WP1")
     (delivery,) = deliveries(dbsession)
-    result = messages.deliver(dbsession, delivery.id, messages.WebhookSettings(allow_private=False))
+    result = messages.deliver(dbsession, delivery.id, webhooks.WebhookSettings(allow_private=False))
     assert result.status == DeliveryStatus.FAILED and "private" in result.last_answer
     assert receiver.received == []
 
@@ -222,7 +222,7 @@ def committed(registry, work):
 def test_two_workers_never_send_twice_for_one_key(registry, receiver):
     ids = committed(registry, lambda s: [d.id for d in (published_with_webhook(s, receiver, "WT1"), deliveries(s))[1]])
     receiver.mode, receiver.delay = "slow", 0.5
-    settings = messages.WebhookSettings(allow_private=True, timeout_seconds=5)
+    settings = webhooks.WebhookSettings(allow_private=True, timeout_seconds=5)
     outcomes = []
 
     def worker():

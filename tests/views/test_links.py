@@ -144,7 +144,10 @@ def test_the_api_lists_links_with_codes_for_the_planner(testapp, district):
 def test_the_webhook_page_sets_a_masked_robot_and_shows_the_delivery_log(testapp, dbsession, district):
     mine, theirs = district
     compound = mine.compounds[0]
-    token = api_login(testapp, "planner-lk")
+    token = api_login(testapp, "planner-lk")  # a planner sees the log, the coordinator sets the robot
+    assert "webhook-form" not in testapp.get(f"/links/{compound.id}/webhook").forms
+    testapp.post(f"/links/{compound.id}/webhook", {"url": "https://x.example/h", "csrf_token": token}, status=403)
+    api_login(testapp, "coordinator")
     page = testapp.get(f"/links/{compound.id}/webhook")
     form = page.forms["webhook-form"]
     form["kind"], form["url"] = "wecom", "ftp://qyapi.weixin.qq.com/x"
@@ -155,16 +158,16 @@ def test_the_webhook_page_sets_a_masked_robot_and_shows_the_delivery_log(testapp
     saved = form.submit(status=303).follow()
     assert (compound.webhook_url, compound.webhook_kind) == (secret_url, "wecom")
     assert "https://qyapi.weixin.qq.com/…4567" in saved.text and "secret-key" not in saved.text
-    for path in ("/links", "/links.csv?codes=1", "/api/links", "/links/notices", "/links/qr-sheet"):
+    for path in ("/links", "/links.csv?codes=1", "/api/links", "/links/notices", "/links/qr-sheet",
+                 f"/links/{compound.id}/webhook"):
         assert "secret-key" not in testapp.get(path).text
     delivery = MessageDelivery(compound_id=compound.id, date=mine.date, retailer_id=mine.retailer.id, version=1,
                                kind="published", start=dt.datetime.combine(mine.date, dt.time(10, 37)),
                                status="failed", attempts=5, last_answer="500 receiver broke")
     dbsession.add(delivery)
     dbsession.flush()
+    testapp.get(f"/links/{theirs.compounds[0].id}/webhook", status=200)
+    api_login(testapp, "planner-lk")
     log = testapp.get(f"/links/{compound.id}/webhook").html.select_one("table.deliveries tbody tr")
     assert "失败" in log.text and "500 receiver broke" in log.text and "v1 · published" in log.text
     testapp.get(f"/links/{theirs.compounds[0].id}/webhook", status=404)
-    testapp.post(f"/links/{theirs.compounds[0].id}/webhook", {"url": "", "csrf_token": token}, status=404)
-    api_login(testapp, "coordinator")
-    testapp.get(f"/links/{theirs.compounds[0].id}/webhook", status=200)

@@ -11,7 +11,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from trucks import committees, messages
+from trucks import committees, messages, webhooks
 from trucks.live import compound_day, local_from_utc, local_today
 from trucks.models import Compound, Retailer, Role
 
@@ -208,8 +208,9 @@ def webhook_page(request, *, error: str | None = None, status: int = 200):
     request.response.status = status
     return {
         "compound": compound,
-        "masked": messages.mask(compound.webhook_url),
-        "kinds": [k.value for k in messages.WebhookKind],
+        "can_edit": request.has_permission(Permission.WEBHOOKS_WRITE),
+        "masked": webhooks.mask(compound.webhook_url),
+        "kinds": [k.value for k in webhooks.WebhookKind],
         "deliveries": messages.delivery_log(request.dbsession, compound),
         "error": error,
         "notices": request.session.pop_flash("links"),
@@ -217,15 +218,16 @@ def webhook_page(request, *, error: str | None = None, status: int = 200):
     }
 
 
-@view_config(route_name="link_webhook", request_method="POST", permission=Permission.LINKS_WRITE,
+@view_config(route_name="link_webhook", request_method="POST", permission=Permission.WEBHOOKS_WRITE,
              renderer="committee/webhook.jinja2")
 def set_webhook(request):
-    """Sets or clears (an empty address) the group robot; a refused one is not kept."""
+    """Sets or clears (an empty address) the group robot; a refused one is not kept. Compound
+    master data, so the coordinator's (and the admin's), as in compounds.csv."""
     compound = LinkScope(request).compound(path_int(request, "compound_id"))
     try:
-        messages.set_webhook(compound, request.POST.get("url", ""), request.POST.get("kind", ""),
-                             request.POST.get("secret", ""), messages.WebhookSettings.from_settings(request.registry.settings))
-    except messages.WebhookError as refused:
+        webhooks.set_webhook(compound, request.POST.get("url", ""), request.POST.get("kind", ""),
+                             request.POST.get("secret", ""), webhooks.WebhookSettings.from_settings(request.registry.settings))
+    except webhooks.WebhookError as refused:
         return webhook_page(request, error=request.t(f"links.webhook.error.{refused.code}"), status=400)
     request.session.flash(request.t("links.webhook.saved" if compound.webhook_url else "links.webhook.cleared"), "links")
     return HTTPSeeOther(request.route_url("link_webhook", compound_id=compound.id))

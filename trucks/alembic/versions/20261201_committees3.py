@@ -18,10 +18,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('compounds', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('webhook_url', sa.String(length=500), nullable=False, server_default=''))
-        batch_op.add_column(sa.Column('webhook_kind', sa.String(length=10), nullable=False, server_default='json'))
-        batch_op.add_column(sa.Column('webhook_secret', sa.String(length=200), nullable=False, server_default=''))
+    op.add_column('compounds', sa.Column('webhook_url', sa.String(length=500), nullable=False, server_default=''))
+    op.add_column('compounds', sa.Column('webhook_kind', sa.String(length=10), nullable=False, server_default='json'))
+    op.add_column('compounds', sa.Column('webhook_secret', sa.String(length=200), nullable=False, server_default=''))
     op.create_table(
         'message_deliveries',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -45,12 +44,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_message_deliveries')),
         sa.UniqueConstraint('compound_id', 'date', 'version', 'kind', name=op.f('uq_message_deliveries_compound_id')),
     )
-    with op.batch_alter_table('message_deliveries', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_message_deliveries_compound_id'), ['compound_id'], unique=False)
+    op.create_index(op.f('ix_message_deliveries_compound_id'), 'message_deliveries', ['compound_id'], unique=False)
 
 
 def downgrade() -> None:
     op.drop_table('message_deliveries')
-    with op.batch_alter_table('compounds', schema=None) as batch_op:
-        for column in ('webhook_secret', 'webhook_kind', 'webhook_url'):
-            batch_op.drop_column(column)
+    for column in ('webhook_secret', 'webhook_kind', 'webhook_url'):
+        op.drop_column('compounds', column)

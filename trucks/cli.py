@@ -388,6 +388,9 @@ def cmd_replan(args) -> int:
             for unserved in replan.unserved:
                 print(f"not today: {unserved.compound_id} ({unserved.reason})")
             print(f"published version {outcome.publication.version}")
+    return 0
+
+
 def cmd_links(args) -> int:
     """Prints the compounds' committee links as CSV (``compound_id,name,town,link``) or as a
     print-ready HTML sheet of labelled QR codes."""

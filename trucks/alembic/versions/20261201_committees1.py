@@ -5,7 +5,7 @@ given a random value for every existing compound; a report's withdrawal and a pl
 decision on it.
 
 Revision ID: committees1
-Revises: domain1
+Revises: jobs1
 Create Date: 2026-12-01 21:30:00
 """
 import secrets
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = 'committees1'
-down_revision = 'domain1'
+down_revision = 'jobs1'
 branch_labels = None
 depends_on = None
 

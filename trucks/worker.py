@@ -1,6 +1,6 @@
 """A Celery worker of the app: ``foodtrucks worker INI`` runs ``worker_main`` of the app's Celery
-app (the ini's broker), with one solve per core by default and the recovery of abandoned runs
-on the worker's timer."""
+app (the ini's broker), with one solve per core by default; on the worker's timer it recovers
+abandoned runs and sends again the committee messages whose task was lost."""
 from __future__ import annotations
 
 import logging
@@ -8,24 +8,28 @@ import logging
 from celery import bootsteps
 from celery.signals import worker_process_init
 
-from . import solving
+from . import messages, solving
 from .tasks import get_task
 
 log = logging.getLogger("foodtrucks.worker")
 
 #: how often each worker looks for runs whose heartbeat went stale (at most; see below)
 RECOVERY_INTERVAL_SECONDS = 10.0
+#: how often each worker queues the committee messages that are due (a retry whose task was
+#: lost with a broker or a worker goes out at the latest this long after it fell due)
+DUE_MESSAGES_INTERVAL_SECONDS = 60.0
 
 
-class RecoverAbandonedRuns(bootsteps.StartStopStep):
-    """Every few seconds, in the worker's main process: queue again (or fail) the runs whose
-    worker died, and send again the queued runs whose message may have died with it."""
+class Housekeeping(bootsteps.StartStopStep):
+    """In the worker's main process: every few seconds, queue again (or fail) the runs whose
+    worker died and send again the queued runs whose message may have died with it; every
+    minute, queue the committee messages that are due."""
 
     requires = {"celery.worker.components:Timer"}
 
     def __init__(self, worker, **options):
         super().__init__(worker, **options)
-        self.timer_entry = None
+        self.timer_entries = []
 
     def start(self, worker):
         registry = worker.app.pyramid_registry
@@ -38,18 +42,27 @@ class RecoverAbandonedRuns(bootsteps.StartStopStep):
             except Exception:  # the next round tries again; the worker must go on
                 log.exception("could not recover abandoned solve runs")
 
+        def send_due_messages():
+            try:
+                get_task(worker.app, messages.send_due_messages).delay()
+            except Exception:  # a broker that is down now is tried again next round
+                log.exception("could not queue the due committee messages")
+
         interval = min(RECOVERY_INTERVAL_SECONDS, dead_after / 2)
-        self.timer_entry = worker.timer.call_repeatedly(interval, recover, priority=10)
+        self.timer_entries = [
+            worker.timer.call_repeatedly(interval, recover, priority=10),
+            worker.timer.call_repeatedly(DUE_MESSAGES_INTERVAL_SECONDS, send_due_messages, priority=10),
+        ]
 
     def stop(self, worker):
-        if self.timer_entry is not None:
-            self.timer_entry.cancel()
+        for entry in self.timer_entries:
+            entry.cancel()
 
 
 def run_worker(registry, *, concurrency: int | None = None, name: str | None = None, pool: str = "prefork") -> None:
     """Runs a worker until it is stopped (Ctrl-C or SIGTERM: a warm shutdown)."""
     app = registry["celery.app"]
-    app.steps["worker"].add(RecoverAbandonedRuns)
+    app.steps["worker"].add(Housekeeping)
     engine = registry["dbsession_factory"].kw["bind"]
 
     @worker_process_init.connect(weak=False)

@@ -16,6 +16,8 @@ def home(request):
         return HTTPFound(request.route_url("login"))
     if user.role == Role.DRIVER:
         return HTTPFound(request.route_url("driver_home"))
+    if user.role == Role.COORDINATOR:
+        return HTTPFound(request.route_url("district_home"))
     return HTTPFound(request.route_url("plan_home"))
 
 

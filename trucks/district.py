@@ -273,8 +273,9 @@ def _end_runs(session_factory: sessionmaker, run_ids: list[int], worker: str, st
         with session_factory.begin() as session:
             session.execute(update(SolveRun).where(
                 SolveRun.id.in_(run_ids), SolveRun.worker == worker, SolveRun.status == SolveStatus.RUNNING,
-            ).values(status=status, finished_at=utcnow(), progress_key="failed" if status == SolveStatus.FAILED
-                     else "cancelled", progress_params={"error": message[:500]}, message=message))
+            ).values(status=status, finished_at=utcnow(), message=message, **(
+                {"progress_key": "failed", "progress_params": {"error": message[:500]}}
+                if status == SolveStatus.FAILED else {"progress_key": "cancelled", "progress_params": {"by": ""}})))
     except Exception:
         log.exception("could not end the district's solve runs %s", run_ids)
 

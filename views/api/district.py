@@ -5,9 +5,9 @@ from trucks.solving import NothingToSolve, SolveAlreadyRunning
 
 from ..district import start_district_solve_in_background
 from ..planner.day import parse_day
+from ..planner.progress import solve_run_json
 from ..security import Permission
 from .errors import ApiError
-from .planner import run_json
 from .spec import Reply, api_view
 
 
@@ -35,4 +35,4 @@ def district_solve(request):
     except NothingToSolve as nothing:
         raise ApiError(422, str(nothing)) from None
     request.response.status = 202
-    return {"runs": [run_json(run) for run in runs]}
+    return {"runs": [solve_run_json(request, run) for run in runs]}

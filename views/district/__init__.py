@@ -18,7 +18,7 @@ from trucks.importer import FILE_NAMES, ImportFailed, import_day
 from trucks.live import local_today
 from trucks.models import Category, Compound, Retailer, SolveRun, SolveStatus, Stock, Truck, User
 from trucks.services import PlanningSettings
-from trucks.solving import NothingToSolve, SolveAlreadyRunning
+from trucks.solving import NothingToSolve, SolveAlreadyRunning, dead_after
 
 from ..i18n import category_name
 from ..planner.day import parse_day
@@ -142,12 +142,14 @@ def start_district_solve_in_background(request, date) -> list[SolveRun]:
     factory = request.registry["dbsession_factory"]
     planning = PlanningSettings.from_settings(request.registry.settings)
     runs = district.start_district_solve(request.dbsession, date, request.user.username,
-                                         time_limit=planning.time_limit)
+                                         time_limit=planning.time_limit,
+                                         dead_after_seconds=dead_after(request.registry.settings))
     run_ids = [run.id for run in runs]
 
     def start(committed: bool) -> None:
         if committed:
             threading.Thread(target=district.execute_district_solve, args=(factory, run_ids, planning),
+                             kwargs={"dead_after_seconds": dead_after(request.registry.settings)},
                              name=f"district-solve-{run_ids[0]}", daemon=True).start()
 
     request.tm.get().addAfterCommitHook(start)

@@ -4,7 +4,7 @@ Which retailer supplies each compound on a date, as proposed by the assignment L
 confirmed by the district's coordinator.
 
 Revision ID: district1
-Revises: domain1
+Revises: jobs1
 Create Date: 2026-12-01 21:50:00
 """
 from alembic import op
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = 'district1'
-down_revision = 'domain1'
+down_revision = 'jobs1'
 branch_labels = None
 depends_on = None
 

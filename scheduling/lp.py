@@ -51,20 +51,23 @@ class _WarmHiGHS(pulp.HiGHS):
         super().callSolver(lp)
 
 
-def make_solver(name: str, time_limit: float, mip: bool = True, warm_start: bool = False) -> pulp.LpSolver:
-    """HiGHS through highspy by default; CBC (bundled with PuLP) when asked or when HiGHS is missing."""
+def make_solver(
+    name: str, time_limit: float, mip: bool = True, warm_start: bool = False, gap: float = 1e-9
+) -> pulp.LpSolver:
+    """HiGHS through highspy by default; CBC (bundled with PuLP) when asked or when HiGHS is missing.
+    ``gap`` is the relative MIP gap at which the search may stop."""
     check_solver_name(name)
     limit = max(0.05, float(time_limit))
     if name == "highs":
         _silence_highs_banner()
         kind = _WarmHiGHS if warm_start else pulp.HiGHS
-        solver = kind(msg=False, timeLimit=limit, gapRel=1e-9, mip=mip)
+        solver = kind(msg=False, timeLimit=limit, gapRel=gap, mip=mip)
         if solver.available():
             return solver
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # PuLP 3.3's bundled CBC is what we want
         return pulp.PULP_CBC_CMD(
-            msg=False, timeLimit=max(1, round(limit)), gapRel=1e-9, mip=mip, warmStart=warm_start
+            msg=False, timeLimit=max(1, round(limit)), gapRel=gap, mip=mip, warmStart=warm_start
         )
 
 

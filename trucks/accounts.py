@@ -76,3 +76,13 @@ def authenticate(dbsession: Session, username: str, password: str) -> User | Non
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def manageable_roles(role: str) -> tuple[Role, ...]:
+    """The roles of the accounts a user of ``role`` may see and create: an admin every role, the
+    district's coordinator its planners and drivers, nobody else any."""
+    if role == Role.ADMIN:
+        return tuple(Role)
+    if role == Role.COORDINATOR:
+        return (Role.PLANNER, Role.DRIVER)
+    return ()

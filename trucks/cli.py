@@ -11,6 +11,7 @@ import getpass
 import multiprocessing
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -40,6 +41,7 @@ from .services import (
 )
 from .db import get_engine, get_session_factory
 from .solving import (
+    NothingToSolve,
     SolveAlreadyRunning,
     dead_after,
     execute_solve_run,
@@ -48,6 +50,7 @@ from .solving import (
     start_solve_run,
     worker_name,
 )
+from .district import execute_district_solve, start_district_solve
 from .tasks import has_broker
 from .worker import run_worker
 
@@ -207,12 +210,45 @@ def _counts(counts: dict) -> str:
 
 
 def cmd_solve(args) -> int:
+    if args.district and args.retailer:
+        raise CommandError("--district solves every retailer at once: leave out --retailer", 2)
     with bootstrap(args.ini) as env:
         planning = _planning(env, args.time_limit)
+        if args.district:
+            return 0 if _solve_district(env, args.date, planning) else 1
         with env["request"].tm:
             retailer_id = _retailer(env["request"].dbsession, args.retailer).id if args.retailer else None
         schedules = _solve_retailers(env, args.date, retailer_id, planning)
     return 0 if schedules and all(s is not None for s in schedules.values()) else 1
+
+
+def _solve_district(env, date: dt.date, planning: PlanningSettings) -> bool:
+    """One solve with every retailer's trucks, in this process; each retailer's part is stored
+    as its schedule. Its runs' rows are followed as a plain solve's are."""
+    request, registry = env["request"], env["registry"]
+    with request.tm:
+        try:
+            runs = start_district_solve(request.dbsession, date, user="cli", time_limit=planning.time_limit,
+                                        dead_after_seconds=dead_after(registry.settings))
+        except NothingToSolve as nothing:
+            raise CommandError(str(nothing)) from None
+        except SolveAlreadyRunning as running:
+            raise CommandError(f"{running}; try again when it has finished") from None
+        named = {run.id: request.dbsession.get(Retailer, run.retailer_id).name for run in runs}
+    outcome = {}
+    solving = threading.Thread(target=lambda: outcome.setdefault("schedules", execute_district_solve(
+        registry["dbsession_factory"], list(named), replace(planning), worker=f"cli@{worker_name()}")))
+    solving.start()
+    ended = _follow(request, {run_id: f"{name} {date}" for run_id, name in named.items()},
+                    dead_after(registry.settings))
+    solving.join()
+    for run_id, name in named.items():
+        run = ended[run_id]
+        if run.status == SolveStatus.DONE:
+            print(f"{name}: {run.message}")
+        else:
+            print(f"{name}: solve {run.status}: {run.message}", file=sys.stderr)
+    return outcome.get("schedules") is not None
 
 
 def _planning(env, time_limit: float | None) -> PlanningSettings:
@@ -472,7 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--demo", action="store_true",
                      help="into an empty database: import, solve and publish the demo day, create demo accounts")
     sub.add_argument("--date", type=_date, help="the demo day (default: today in Shanghai)")
-    sub.add_argument("--time-limit", type=float, help="seconds per retailer's solve (default: the ini's)")
+    sub.add_argument("--time-limit", type=float, help="seconds for the day's solves in all (default: the ini's)")
 
     sub = command("import", cmd_import, "import a day's CSV files; nothing changes if any has a problem")
     sub.add_argument("--date", type=_date, required=True)
@@ -485,6 +521,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--date", type=_date, required=True)
     sub.add_argument("--time-limit", type=float, metavar="SECONDS")
     sub.add_argument("--retailer", metavar="NAME")
+    sub.add_argument("--district", action="store_true",
+                     help="solve every retailer at once: any retailer's truck may serve any compound")
 
     sub = command("worker", cmd_worker, "run a worker that solves the runs sent to the ini's broker")
     sub.add_argument("--concurrency", type=int, metavar="N", help="solves at once (default: one per core)")

@@ -93,11 +93,11 @@ _NAME_TAILS = ("新村", "花园", "公寓", "雅苑")
 _ROADS = ("沪闵", "莘松", "七莘", "虹井", "漕宝", "银都", "剑川", "龙吴", "浦星", "都市", "莲花", "顾戴")
 
 
-def _clock(minutes: int) -> str:
+def clock_text(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _csv(header: tuple[str, ...], rows: list[tuple]) -> bytes:
+def csv_bytes(header: tuple[str, ...], rows: list[tuple]) -> bytes:
     return csv_text(header, rows).encode("utf-8")
 
 
@@ -147,12 +147,12 @@ def demo_files(date: dt.date) -> dict[str, bytes]:
             stock += [(day, code, key, per_truck) for code in fleet]
 
     return {
-        "trucks": _csv(("truck_id", "retailer", "plate", "depot_name", "depot_lat", "depot_lon",
+        "trucks": csv_bytes(("truck_id", "retailer", "plate", "depot_name", "depot_lat", "depot_lon",
                         "shift_start", "shift_end", "max_stops"), trucks),
-        "compounds": _csv(("compound_id", "name", "town", "lat", "lon", "households", "window_start",
+        "compounds": csv_bytes(("compound_id", "name", "town", "lat", "lon", "households", "window_start",
                            "window_end", "service_minutes", "priority", "address", "contact"), compounds),
-        "stock": _csv(("date", "truck_id", "category", "quantity"), stock),
-        "demand": _csv(("date", "compound_id", "category", "quantity", "retailer"), demand),
+        "stock": csv_bytes(("date", "truck_id", "category", "quantity"), stock),
+        "demand": csv_bytes(("date", "compound_id", "category", "quantity", "retailer"), demand),
     }
 
 

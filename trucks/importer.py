@@ -16,6 +16,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,16 +26,7 @@ from sqlalchemy.orm import Session
 
 from scheduling.travel import great_circle_km
 
-from .models import (
-    Category,
-    Compound,
-    Demand,
-    ImportBatch,
-    Retailer,
-    Stock,
-    TravelTime,
-    Truck,
-)
+from .models import Category, Compound, Demand, DistrictAssignment, ImportBatch, Retailer, Stock, TravelTime, Truck
 from .spreadsheet import restored
 from .webhooks import WebhookError, check_webhook
 
@@ -530,6 +522,16 @@ class _CrossCheck:
         #: retailer name -> compounds it got as the nearest depot's retailer
         self.by_nearest: Counter[str] = Counter()
 
+    @cached_property
+    def confirmed(self) -> dict[str, str]:
+        """compound code -> the retailer name the coordinator's confirmed assignment of the date
+        gives it (read only when a compound would otherwise go to the nearest depot)."""
+        return dict(self.db.execute(
+            select(Compound.code, Retailer.name)
+            .join(DistrictAssignment, DistrictAssignment.compound_id == Compound.id)
+            .join(Retailer, Retailer.id == DistrictAssignment.retailer_id)
+            .where(DistrictAssignment.date == self.date, DistrictAssignment.confirmed_at.is_not(None))).all())
+
     def problem(self, kind, row, column, code, **params):
         self.problems.append(ImportProblem(FILE_NAMES[kind], row, column, code, params))
 
@@ -669,7 +671,8 @@ class _CrossCheck:
 
     def _assign_retailers(self) -> None:
         """Decides each compound's supplier: the demand's retailer column, the planner's own
-        retailer, the import's single retailer, or else the retailer of the nearest depot."""
+        retailer, the import's single retailer, the district's confirmed assignment of the date,
+        or else the retailer of the nearest depot."""
         depots = [(t.retailer, t.lat, t.lon) for t in self.parsed.trucks]
         if not depots:
             depots = [(k.retailer.name, k.depot_lat, k.depot_lon) for k in
@@ -695,6 +698,8 @@ class _CrossCheck:
                 self.supplier[d.compound] = self.own.name
             elif len(fleet) == 1:
                 self.supplier[d.compound] = next(iter(fleet))
+            elif d.compound in self.confirmed:
+                self.supplier[d.compound] = self.confirmed[d.compound]
             elif not fleet:
                 if d.compound not in unassignable:
                     unassignable.add(d.compound)

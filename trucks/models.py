@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -426,6 +427,29 @@ class PlanConstraint(Base):
 
     truck: Mapped[Truck] = relationship()
     compound: Mapped[Compound | None] = relationship()
+
+
+class DistrictAssignment(Base):
+    """Which retailer supplies a compound on a date, as the district's coordinator chose it.
+
+    Rows are a proposal (of the assignment LP, with the coordinator's pins) until confirmed;
+    confirming moves the day's demand rows to the assigned retailers, whose planners then see
+    them. Without confirmed rows the import's rule (nearest depot) stands.
+    """
+
+    __tablename__ = "district_assignments"
+    __table_args__ = (UniqueConstraint("date", "compound_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"))
+    retailer_id: Mapped[int] = mapped_column(ForeignKey("retailers.id"))
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    confirmed_by: Mapped[str] = mapped_column(String(100), default="")
+
+    compound: Mapped[Compound] = relationship()
+    retailer: Mapped[Retailer] = relationship()
 
 
 class StopEventKind(StrEnum):

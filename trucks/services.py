@@ -84,7 +84,7 @@ class DayProblem:
     """A retailer's day for the engine, and what was settled before the engine ran."""
 
     date: dt.date
-    retailer_id: int
+    retailer_id: int | None  # None: every retailer's trucks and demand (the district's day)
     problem: Problem
     #: compounds that never reach the engine (refused by their committee, window too short)
     settled: tuple[Unserved, ...]
@@ -106,18 +106,21 @@ def local_time(date: dt.date, minutes: float) -> dt.datetime:
     return dt.datetime.combine(date, dt.time()) + dt.timedelta(seconds=round(minutes * 60))
 
 
-def loaded_trucks(dbsession: Session, date: dt.date, retailer_id: int) -> list[Truck]:
-    """The retailer's trucks loaded for the date (they have stock): those a solve of the day uses."""
-    loaded = select(Stock.truck_id).where(Stock.date == date)
-    return list(dbsession.scalars(
-        select(Truck).where(Truck.retailer_id == retailer_id, Truck.id.in_(loaded)).order_by(Truck.code)))
+def loaded_trucks(dbsession: Session, date: dt.date, retailer_id: int | None) -> list[Truck]:
+    """The retailer's trucks loaded for the date (they have stock): those a solve of the day uses;
+    every retailer's when ``retailer_id`` is None."""
+    query = select(Truck).where(Truck.id.in_(select(Stock.truck_id).where(Stock.date == date)))
+    if retailer_id is not None:
+        query = query.where(Truck.retailer_id == retailer_id)
+    return list(dbsession.scalars(query.order_by(Truck.code)))
 
 
-def build_problem(dbsession: Session, date: dt.date, retailer_id: int, settings: PlanningSettings) -> DayProblem:
+def build_problem(dbsession: Session, date: dt.date, retailer_id: int | None, settings: PlanningSettings) -> DayProblem:
     """The engine's Problem for the retailer's trucks loaded on ``date`` and the compounds whose
     demand that day the retailer supplies, with the planner's constraints and the committees'
     refusals applied, and the days each compound went unserved right before weighing in its
-    priority (``trucks.week``). Each truck has its own depot location (travel ids are truck codes)."""
+    priority (``trucks.week``). Each truck has its own depot location (travel ids are truck codes).
+    With ``retailer_id`` None: the district's day, every retailer's trucks and every compound."""
     trucks = loaded_trucks(dbsession, date, retailer_id)
     stock: dict[int, dict[str, int]] = defaultdict(dict)
     for truck_id, key, quantity in dbsession.execute(
@@ -128,7 +131,7 @@ def build_problem(dbsession: Session, date: dt.date, retailer_id: int, settings:
     demand: dict[int, dict[str, int]] = defaultdict(dict)
     for compound_id, key, quantity in dbsession.execute(
         select(Demand.compound_id, Demand.category_key, Demand.quantity)
-        .where(Demand.date == date, Demand.retailer_id == retailer_id)
+        .where(Demand.date == date, *([Demand.retailer_id == retailer_id] if retailer_id is not None else []))
     ):
         demand[compound_id][key] = quantity
     compounds = list(dbsession.scalars(
@@ -152,7 +155,8 @@ def build_problem(dbsession: Session, date: dt.date, retailer_id: int, settings:
     truck_codes = [t.code for t in trucks]
     allowed: dict[str, set[str]] = {}
     locked: dict[str, tuple[str, ...]] = {}
-    for constraint in active_constraints(dbsession, date, retailer_id):
+    retailer_ids = {t.retailer_id for t in trucks} if retailer_id is None else {retailer_id}
+    for constraint in (c for r in sorted(retailer_ids) for c in active_constraints(dbsession, date, r)):
         if constraint.kind == ConstraintKind.LOCK:
             locked[constraint.truck.code] = tuple(
                 code for code in constraint.locked_route or () if code in windows)
@@ -165,7 +169,10 @@ def build_problem(dbsession: Session, date: dt.date, retailer_id: int, settings:
         elif constraint.kind == ConstraintKind.FORBID:
             allowed[code] = allowed.get(code, set(truck_codes)) - {constraint.truck.code}
 
-    missed = missed_in_a_row(dbsession, date, retailer_id)  # yesterday's unserved weigh more today
+    missed: dict[int, int] = {}  # yesterday's unserved weigh more today (in the district: at any retailer)
+    for r in sorted(retailer_ids):
+        for compound_id, days in missed_in_a_row(dbsession, date, r).items():
+            missed[compound_id] = max(days, missed.get(compound_id, 0))
     ids = truck_codes + [c.code for c in routed]
     lats = [t.depot_lat for t in trucks] + [c.lat for c in routed]
     lons = [t.depot_lon for t in trucks] + [c.lon for c in routed]

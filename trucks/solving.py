@@ -74,14 +74,17 @@ def is_alive(run: SolveRun, dead_after_seconds: float, now: dt.datetime | None =
 def start_solve_run(
     dbsession: Session, date: dt.date, retailer_id: int, user: str = "", *,
     time_limit: float = PlanningSettings.time_limit, dead_after_seconds: float = DEAD_AFTER_SECONDS,
+    district: bool = False,
 ) -> SolveRun:
     """Records a queued run, or refuses while another run of the day is alive (an abandoned
-    one is marked failed first)."""
+    one is marked failed first). A ``district`` run (part of a solve of every retailer at once)
+    needs demand in the district, not its own."""
     # The day's write lock before anything is read: a row lock on PostgreSQL, the database's
     # write lock on SQLite. A second start waits here and then sees the first one's run.
     dbsession.execute(update(Retailer).where(Retailer.id == retailer_id).values(name=Retailer.name)
                       .execution_options(synchronize_session=False))
-    has_demand = dbsession.scalar(select(exists().where(Demand.date == date, Demand.retailer_id == retailer_id)))
+    own_demand = [] if district else [Demand.retailer_id == retailer_id]
+    has_demand = dbsession.scalar(select(exists().where(Demand.date == date, *own_demand)))
     has_trucks = dbsession.scalar(select(exists().where(
         Stock.date == date, Stock.truck_id == Truck.id, Truck.retailer_id == retailer_id)))
     if not has_demand or not has_trucks:

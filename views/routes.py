@@ -44,6 +44,15 @@ def includeme(config) -> None:
     config.add_route("plan_week", "/plan/{date}/week")
     config.add_route("plan_report_decision", "/plan/{date}/reports/{report_id}")
 
+    # the district's coordinator (an admin too): the day of every retailer, the assignment, users
+    config.add_route("district_home", "/district")
+    config.add_route("district_compounds", "/district/compounds")  # before the day: not a date
+    config.add_route("district_day", "/district/{date}")
+    config.add_route("district_import", "/district/{date}/import")
+    config.add_route("district_assignment", "/district/{date}/assignment")
+    config.add_route("district_solve", "/district/{date}/solve")
+    config.add_route("users", "/users")
+
     # drivers (their own truck)
     config.add_route("driver_home", "/driver")
     config.add_route("driver_day", "/driver/{date}")
@@ -72,4 +81,5 @@ def includeme(config) -> None:
     config.add_route("api_compound_withdraw", "/api/compounds/{token}/reports/{report_id}/withdraw")
     config.add_route("api_report_decision", "/api/days/{date}/reports/{report_id}")
     config.add_route("api_driver_day", "/api/driver/days/{date}")
+    config.add_route("api_district_solve", "/api/districts/{date}/solve")
     config.add_route("api_driver_stop_event", "/api/driver/stops/{stop_id}/events")

@@ -42,6 +42,9 @@ class Permission(StrEnum):
     LINKS_READ = "committee:links:read"
     LINKS_WRITE = "committee:links:write"
     WEBHOOKS_WRITE = "committee:webhooks:write"  # compound master data: the coordinator's
+    DISTRICT_DAY_READ = "district:day:read"
+    DISTRICT_ASSIGNMENT_WRITE = "district:assignment:write"
+    DISTRICT_USERS_WRITE = "district:users:write"
 
 
 class Root:
@@ -56,7 +59,13 @@ class Root:
              Permission.LINKS_READ, Permission.LINKS_WRITE),
         ),
         (Allow, f"role:{Role.DRIVER}", (Permission.DRIVER_STOPS_READ, Permission.DRIVER_STOPS_WRITE)),
-        (Allow, f"role:{Role.COORDINATOR}", (Permission.LINKS_READ, Permission.LINKS_WRITE, Permission.WEBHOOKS_WRITE)),
+        (
+            Allow,
+            f"role:{Role.COORDINATOR}",
+            (Permission.DISTRICT_DAY_READ, Permission.DISTRICT_ASSIGNMENT_WRITE, Permission.DISTRICT_USERS_WRITE,
+             Permission.PLAN_READ,  # every retailer's plans, read-only
+             Permission.LINKS_READ, Permission.LINKS_WRITE, Permission.WEBHOOKS_WRITE),
+        ),
     ]
 
     def __init__(self, request):
@@ -102,14 +111,15 @@ class SessionSecurityPolicy:
 def scoped_retailer_id(request) -> int:
     """The retailer whose rows this request may read or change.
 
-    A planner is bound to one retailer; an admin names one with ``?retailer=ID``.
+    A planner is bound to one retailer; an admin (or the district's coordinator, who may only
+    read) names one with ``?retailer=ID``.
     """
     user = request.user
     if user is None:
         raise HTTPForbidden()
     if user.role == Role.PLANNER and user.retailer_id is not None:
         return user.retailer_id
-    if user.role == Role.ADMIN:
+    if user.role in (Role.ADMIN, Role.COORDINATOR):
         value = request.params.get("retailer") or request.session.get("admin_retailer_id")
         if value is None:
             from trucks.models import Retailer

@@ -17,7 +17,7 @@ def home(request):
     if user.role == Role.DRIVER:
         return HTTPFound(request.route_url("driver_home"))
     if user.role == Role.COORDINATOR:
-        return HTTPFound(request.route_url("links"))
+        return HTTPFound(request.route_url("district_home"))
     return HTTPFound(request.route_url("plan_home"))
 
 

@@ -73,8 +73,9 @@ class PlanDay:
 
     @cached_property
     def retailers(self) -> list[Retailer]:
-        """For the admin's retailer picker."""
-        return list(self.dbsession.scalars(select(Retailer).order_by(Retailer.name))) if self.is_admin else []
+        """For the retailer picker of an admin or the district's coordinator (a planner has none)."""
+        chooses = self.request.user.role in (Role.ADMIN, Role.COORDINATOR)
+        return list(self.dbsession.scalars(select(Retailer).order_by(Retailer.name))) if chooses else []
 
     @cached_property
     def trucks(self) -> list[Truck]:

@@ -92,7 +92,7 @@ def form_section(request):
 def import_files(request):
     """The four CSV files (and an optional travel matrix) for the day, all or nothing."""
     day = PlanDay(request)
-    files = {kind: _upload(request.POST.get(kind)) for kind in FILE_NAMES}
+    files = {kind: uploaded_bytes(request.POST.get(kind)) for kind in FILE_NAMES}
     try:
         batch = day.import_files({kind: data for kind, data in files.items() if data is not None})
     except ImportFailed as failed:
@@ -104,7 +104,7 @@ def import_files(request):
     return _back_to_day(day, "imported")
 
 
-def _upload(field) -> bytes | None:
+def uploaded_bytes(field) -> bytes | None:
     """An uploaded file's bytes; None when the input was left empty."""
     if field is None or not hasattr(field, "file"):
         return None

@@ -1,0 +1,225 @@
+"""District days: three retailers with unbalanced depots, and three ways to plan them.
+
+``district_files`` writes a generated district day as the app's four import files (demand with
+no retailer column, so the import's nearest-depot rule shares it out). The first retailer's
+depots sit in the busiest towns, the last one's in the quietest, and each truck carries an equal
+share of the district's goods, so nearest depot overloads the first and leaves the last's stock
+on its trucks.
+
+``python -m bench.district --sizes 360,1000 --time-limit 20,60`` prints, per size, three plans
+of the same day, each checked by the engine's own validation:
+
+- nearest depot: each retailer's compounds by the import's rule, each retailer solved alone
+  (the limit shared among them by compounds);
+- assignment LP: the coordinator's proposal (``scheduling.assignment``), then each retailer
+  solved alone the same way;
+- joint: one solve with every retailer's trucks (the district solve).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import tempfile
+import time
+from dataclasses import dataclass, replace
+
+import alembic.command
+import alembic.config
+import numpy as np
+from sqlalchemy.orm import sessionmaker
+
+from scheduling import Problem, Result, solve_day
+from trucks.db import get_engine, get_session_factory
+from trucks.demo import clock_text, csv_bytes
+from trucks.district import confirm_assignment, propose_assignment
+from trucks.importer import import_day
+from trucks.services import PlanningSettings, build_problem, retailers_with_demand
+
+from .days import CATEGORIES, SHANGHAI, _offset, _window
+
+DATE = dt.date(2022, 4, 20)
+RETAILERS = ("甲", "乙", "丙")
+COMPOUNDS_PER_TRUCK = 30
+SHIFT = ("07:00", "19:00")
+MAX_STOPS = 30
+#: categories whose stock is short of demand district-wide
+SCARCE = tuple(k for k, (_, _, supply) in CATEGORIES.items() if supply < 1.0)
+
+
+def district_files(compounds: int = 360, seed: int = 0, date: dt.date = DATE) -> dict[str, bytes]:
+    """trucks.csv, compounds.csv, stock.csv and demand.csv of a district day, as UTF-8 bytes."""
+    rng = np.random.default_rng(seed)
+    per_retailer = max(1, round(compounds / COMPOUNDS_PER_TRUCK / len(RETAILERS)))
+    fleet_size = per_retailer * len(RETAILERS)
+    radius_km = 6.0 + 2.0 * math.sqrt(fleet_size)
+    n_towns = max(4, round(fleet_size / 3))
+    centres = [_offset(SHANGHAI, *rng.uniform(-radius_km, radius_km, size=2)) for _ in range(n_towns)]
+    spread = rng.uniform(1.0, 2.5, size=n_towns)
+    weight = rng.gamma(2.0, size=n_towns)
+    by_size = list(np.argsort(-weight))
+    # the first retailer at the two busiest towns, the second at a middling one, the last at the quietest
+    depot_towns = {RETAILERS[0]: by_size[:2], RETAILERS[1]: [by_size[len(by_size) // 2]], RETAILERS[2]: [by_size[-1]]}
+    town_of = rng.choice(n_towns, size=compounds, p=weight / weight.sum())
+
+    compound_rows, demand_rows, totals = [], [], dict.fromkeys(CATEGORIES, 0)
+    day = date.isoformat()
+    for i, town in enumerate(town_of):
+        code = f"D{i + 1:04d}"
+        lat, lon = _offset(centres[town], *rng.normal(0.0, spread[town], size=2))
+        households = int(np.clip(rng.lognormal(math.log(800), 0.6), 100, 5000))
+        start, end = _window(rng)
+        priority = int(rng.choice([1, 2, 3], p=[0.8, 0.15, 0.05]))
+        compound_rows.append((code, f"小区{i + 1}", f"镇{town + 1}", f"{lat:.5f}", f"{lon:.5f}", households,
+                              clock_text(int(start)), clock_text(int(end)), "", priority))
+        for key, (per_household, share, _) in CATEGORIES.items():
+            if rng.random() < share:
+                quantity = math.ceil(households * per_household)
+                totals[key] += quantity
+                demand_rows.append((day, code, key, quantity))
+
+    truck_rows, stock_rows = [], []
+    for r, retailer in enumerate(RETAILERS):
+        towns = depot_towns[retailer]
+        for k in range(per_retailer):
+            town = towns[k % len(towns)]
+            lat, lon = _offset(centres[town], *rng.uniform(-1.0, 1.0, size=2))
+            code = f"R{r + 1}-{k + 1:02d}"
+            truck_rows.append((code, retailer, f"沪A{r + 1}{k:04d}", f"{retailer}{town + 1}号仓",
+                               f"{lat:.5f}", f"{lon:.5f}", *SHIFT, MAX_STOPS))
+            for key, (_, _, supply) in CATEGORIES.items():
+                stock_rows.append((day, code, key, int(totals[key] * supply / fleet_size * rng.uniform(0.9, 1.1))))
+    return {
+        "trucks": csv_bytes(("truck_id", "retailer", "plate", "depot_name", "depot_lat", "depot_lon",
+                        "shift_start", "shift_end", "max_stops"), truck_rows),
+        "compounds": csv_bytes(("compound_id", "name", "town", "lat", "lon", "households", "window_start",
+                           "window_end", "service_minutes", "priority"), compound_rows),
+        "stock": csv_bytes(("date", "truck_id", "category", "quantity"), stock_rows),
+        "demand": csv_bytes(("date", "compound_id", "category", "quantity"), demand_rows),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The bench: three plans of the same day
+
+
+@dataclass
+class Plan:
+    """One way of planning the day: the engine's problems and answers, and the wall time."""
+
+    name: str
+    parts: list[tuple[Problem, Result, int]]  # (problem, answer, compounds settled before it)
+    seconds: float
+
+    @property
+    def compounds(self) -> int:
+        return sum(len(p.compounds) + settled for p, _, settled in self.parts)
+
+    @property
+    def served(self) -> int:
+        return sum(len(r.served_ids) for _, r, _ in self.parts)
+
+    @property
+    def travel(self) -> float:
+        return sum(r.travel_minutes for _, r, _ in self.parts)
+
+    def scarce_fill(self) -> tuple[float, float, int]:
+        """Over the scarce categories: the lowest fill of a served compound, the district's
+        delivered / asked, and the units the trucks bring back to their depots."""
+        lowest, delivered, asked, back = 1.0, 0, 0, 0
+        for problem, result, _ in self.parts:
+            compounds = {c.id: c for c in problem.compounds}
+            for key in SCARCE:
+                asked += sum(c.demand.get(key, 0) for c in problem.compounds)
+            for route in result.routes:
+                truck = next(t for t in problem.trucks if t.id == route.truck_id)
+                for key in SCARCE:
+                    handed = sum(v.deliveries.get(key, 0) for v in route.visits)
+                    delivered += handed
+                    back += truck.stock.get(key, 0) - handed
+                    for visit in route.visits:
+                        if compounds[visit.compound_id].demand.get(key):
+                            lowest = min(lowest, visit.fill.get(key, 0.0))
+            used = {route.truck_id for route in result.routes}
+            back += sum(t.stock.get(key, 0) for t in problem.trucks if t.id not in used for key in SCARCE)
+        return lowest, delivered / max(1, asked), back
+
+
+def _database(directory: str) -> sessionmaker:
+    """A migrated SQLite database of its own, as ``foodtrucks initdb`` makes one."""
+    url = f"sqlite:///{directory}/district.sqlite"
+    cfg = alembic.config.Config()
+    cfg.set_main_option("script_location", "trucks:alembic")
+    cfg.attributes["settings"] = {"sqlalchemy.url": url}
+    alembic.command.upgrade(cfg, "head")
+    return get_session_factory(get_engine({"sqlalchemy.url": url}))
+
+
+def _solve_each(session_factory, date: dt.date, planning: PlanningSettings, started: float) -> list:
+    """Each retailer alone on the compounds its demand rows name, with a share of the limit by
+    its compounds (the limit is for all of them together), as a plain ``foodtrucks solve`` does."""
+    with session_factory() as session:
+        days = [build_problem(session, date, r.id, planning) for r in retailers_with_demand(session, date)]
+    total = sum(day.compound_count for day in days) or 1
+    parts = []
+    for day in days:
+        left = planning.time_limit - (time.monotonic() - started)
+        share = max(1.0, left * day.compound_count / total)
+        total -= day.compound_count
+        result = solve_day(day.problem, time_limit=share, seed=planning.seed, lp_solver=planning.solver)
+        parts.append((day.problem, result, len(day.settled)))
+    return parts
+
+
+def run_size(compounds: int, time_limit: float, seed: int = 0) -> list[Plan]:
+    planning = PlanningSettings(time_limit=time_limit, seed=seed)
+    plans = []
+    with tempfile.TemporaryDirectory() as directory:
+        session_factory = _database(directory)
+        with session_factory.begin() as session:
+            import_day(session, DATE, district_files(compounds, seed))
+
+        started = time.monotonic()
+        plans.append(Plan("nearest depot", _solve_each(session_factory, DATE, planning, started),
+                          time.monotonic() - started))
+
+        started = time.monotonic()
+        with session_factory.begin() as session:
+            # the assignment gets a fifth of the limit; the retailers' solves the rest
+            propose_assignment(session, DATE, replace(planning, time_limit=time_limit / 5))
+            confirm_assignment(session, DATE, "bench")
+        plans.append(Plan("assignment LP", _solve_each(session_factory, DATE, planning, started),
+                          time.monotonic() - started))
+
+        started = time.monotonic()
+        with session_factory() as session:
+            day = build_problem(session, DATE, None, planning)
+        left = time_limit - (time.monotonic() - started)
+        result = solve_day(day.problem, time_limit=max(1.0, left), seed=seed, lp_solver=planning.solver)
+        plans.append(Plan("joint solve", [(day.problem, result, len(day.settled))], time.monotonic() - started))
+    return plans
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="District days: nearest depot vs assignment LP vs joint solve.")
+    parser.add_argument("--sizes", default="360,1000", help="compounds per day, comma-separated")
+    parser.add_argument("--time-limit", default="20,60", help="seconds per size, comma-separated")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    limits = [float(s) for s in args.time_limit.split(",")]
+    if len(limits) != len(sizes):
+        parser.error("give one time limit per size")
+    print(f"| compounds | plan | served | coverage % | min {'/'.join(SCARCE)} fill % | mean fill % "
+          "| units brought back | travel min | seconds / limit |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for size, limit in zip(sizes, limits):
+        for plan in run_size(size, limit, args.seed):
+            lowest, mean, back = plan.scarce_fill()
+            print(f"| {plan.compounds:,} | {plan.name} | {plan.served:,} | {100 * plan.served / plan.compounds:.1f} "
+                  f"| {100 * lowest:.0f} | {100 * mean:.1f} | {back:,} | {plan.travel:,.0f} "
+                  f"| {plan.seconds:.1f} / {limit:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -134,9 +134,13 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
     while share < 1.0:
         iteration += 1
         candidate = current.copy()
-        removed = search.ruin(candidate)
+        target = search.aim(candidate)
+        removed = search.ruin(candidate, target)
         if removed is not None:
-            search.recreate(candidate, removed + search.nearby_unassigned(candidate, removed))
+            retry = search.nearby_unassigned(candidate, removed)
+            if target is not None and target not in retry:
+                retry.append(target)
+            search.recreate(candidate, removed + retry, first=target)
             cost = search.cost(candidate)
             temperature = hot * (cold / hot) ** share
             if cost < current_cost - temperature * math.log(1.0 - rng.random()):

@@ -134,7 +134,7 @@ class Search:
     def goods_value(self, k: int, load: np.ndarray) -> float:
         """What truck k hands out of a route asking for ``load``, in travel minutes."""
         inst = self.inst
-        return float((np.minimum(inst.goods_stock[k], load) * inst.goods_value).sum())
+        return float(np.minimum(inst.goods_stock[k], load) @ inst.goods_value)
 
     def served_weight(self, st: State) -> float:
         return float(self.inst.prize.sum()) - float(sum(self.inst.prize[u] for u in st.unassigned))
@@ -148,17 +148,18 @@ class Search:
         st.base = np.pad(st.base, ((0, 0), (0, pad)))
         st.latest = np.pad(st.latest, ((0, 0), (0, pad)), constant_values=-INF)
 
-    def update(self, st: State, k: int) -> bool:
+    def update(self, st: State, k: int, added: int | None = None) -> bool:
         """Recomputes route k's edge row; False when the route breaks a window or the shift.
 
         Forward: departure from each node (waiting when early). Backward: the latest service
-        start at each node that keeps the rest of the route feasible.
+        start at each node that keeps the rest of the route feasible. ``added``: the one customer
+        inserted since the last update, whose goods are added instead of summing the route again.
         """
         route = st.routes[k]
         length = len(route)
         depot = self.n + k
         if length + 1 > st.pred.shape[1]:
-            self._grow(st, max(2 * st.pred.shape[1], length + 2))
+            self._grow(st, -(-(length + 2) // 8) * 8)  # the next multiple of 8: rows stay short
         rows = self.rows
         ready, due, service = self.ready, self.due, self.service
         clock = self.shift_start[k]
@@ -177,9 +178,10 @@ class Search:
             clock += service[i]
             deps.append(clock)
             here = i
-        arc.append(rows[here][depot])
+        leg = rows[here][depot]
+        arc.append(leg)
         end = self.shift_end[k]
-        if clock + arc[length] > end + EPS:
+        if clock + leg > end + EPS:
             feasible = False
         latest = [end] * (length + 1)
         bound = end
@@ -189,21 +191,28 @@ class Search:
             if due[i] < bound:
                 bound = due[i]
             latest[p] = bound
-        st.pred[k, : length + 1] = [depot, *route]
-        st.succ[k, : length + 1] = [*route, depot]
-        st.dep[k, : length + 1] = deps
-        st.latest[k, : length + 1] = latest
+        row = slice(0, length + 1)
+        st.pred[k, row] = [depot, *route]
+        st.succ[k, row] = [*route, depot]
+        st.dep[k, row] = deps
+        st.latest[k, row] = latest
         st.latest[k, length + 1 :] = -INF
-        st.base[k, : length + 1] = arc
+        st.base[k, row] = arc
         st.rcost[k] = sum(arc)
         if self.one_load:
             st.room[k, 0] = self.capacity_one[k] - sum(map(self.need.__getitem__, route))
         elif self.has_loads:
             st.room[k] = self.inst.capacity[k] + EPS - (self.inst.demand[route].sum(axis=0) if route else 0.0)
         if self.has_goods:
-            st.goods[k] = self.inst.goods_demand[route].sum(axis=0) if route else 0.0
+            if added is not None:
+                st.goods[k] += self.inst.goods_demand[added]
+            else:
+                st.goods[k] = self.inst.goods_demand[route].sum(axis=0) if route else 0.0
             st.gvalue[k] = self.goods_value(k, st.goods[k])
-        st.route_of[route] = k
+        if added is not None:
+            st.route_of[added] = k
+        else:
+            st.route_of[route] = k
         st.touched.add(k)
         return feasible
 
@@ -253,7 +262,7 @@ class Search:
     def insert(self, st: State, u: int, k: int, p: int) -> None:
         st.routes[k].insert(p, u)
         st.unassigned.discard(u)
-        self.update(st, k)
+        self.update(st, k, added=u)
 
     def recreate(self, st: State, customers: list[int], first: int | None = None) -> None:
         """Greedy insertion in one of SISR's orders (random, large, far, close); ``first``, the

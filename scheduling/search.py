@@ -304,6 +304,45 @@ class Search:
         self.recreate(st, list(range(self.n)))
         return st
 
+    # ----------------------------------------------------------------- local search
+    def relocate(self, st: State, passes: int = 3) -> bool:
+        """Moves single customers to their cheapest feasible gap (any route, the same one too)
+        while that lowers the cost; True if anything moved. The annealing leaves routes a few
+        relocations short of a local optimum, and the pool keeps what this finds."""
+        moved_any = False
+        for _ in range(passes):
+            moved = False
+            order = [u for u in range(self.n) if st.route_of[u] >= 0]
+            self.rng.shuffle(order)
+            for u in order:
+                before = self.cost(st)
+                k = int(st.route_of[u])
+                old = st.routes[k][:]
+                p = old.index(u)
+                del st.routes[k][p]
+                st.route_of[u] = -1
+                if not self.update(st, k):
+                    st.routes[k] = old
+                    self.update(st, k)
+                    continue
+                spot = self.best_insertion(st, u, self.usable_routes(st))
+                if spot is not None:
+                    k2, p2 = spot
+                    old2 = st.routes[k2][:]
+                    self.insert(st, u, k2, p2)
+                    if self.cost(st) < before - 1e-6:
+                        moved = True
+                        continue
+                    st.routes[k2] = old2
+                    self.update(st, k2)
+                st.routes[k] = old
+                st.unassigned.discard(u)
+                self.update(st, k)
+            moved_any |= moved
+            if not moved:
+                break
+        return moved_any
+
     # ----------------------------------------------------------------- ruin
     def aim(self, st: State) -> int | None:
         """An unserved customer to make room for, or None to ruin anywhere.

@@ -112,8 +112,8 @@ def _reserve(problem: Problem, time_limit: float) -> float:
 
 def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, report, stop) -> tuple[State, int]:
     """SISR with simulated annealing; the pool is recombined at a few points and at the end.
-    From ``GOODS_FROM`` of the budget on, or once the search stalls before that, the cost counts
-    the goods left on the trucks.
+    From ``GOODS_FROM`` of the budget on, or once the search stalls or serves everyone before
+    that, the cost counts the goods left on the trucks.
 
     The first annealing cycle follows the iteration budget. Once it is used, the search goes on
     in further (cooler, shorter) cycles while time is left and there is work: a compound is
@@ -167,13 +167,16 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
             if stop is not None and stop():
                 return best, iteration  # asked to stop: the best so far, without a last recombination
         stalled = iteration - last_gain > patience(n)
-        if search.has_goods and not search.goods_on and (share >= GOODS_FROM or stalled):
+        if search.has_goods and not search.goods_on and (share >= GOODS_FROM or stalled or not best.unassigned):
             search.goods_on = True
             current_cost, best_cost, last_gain = search.cost(current), search.cost(best), iteration
             cycle_cost = best_cost
             continue
         if checkpoints and share >= checkpoints[0]:
             checkpoints.pop(0)
+            best, best_cost, improved = _polish(search, pool, best, best_cost)
+            if improved:
+                current, current_cost, last_gain = best, best_cost, iteration
             found = _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search)
             if found is not None and search.cost(found) < best_cost - 1e-9:
                 best = current = found
@@ -183,6 +186,7 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
             continue
         # the end of a cycle: recombine, then another cycle if there is work and time for it
         checkpoints.clear()
+        best, best_cost, _ = _polish(search, pool, best, best_cost)
         found = _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search)
         if found is not None and search.cost(found) < best_cost - 1e-9:
             best, best_cost = found, search.cost(found)
@@ -202,6 +206,17 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
     if found is not None and search.cost(found) < search.cost(best) - 1e-9:
         best = found
     return best, iteration
+
+
+def _polish(search: Search, pool: RoutePool, best: State, best_cost: float) -> tuple[State, float, bool]:
+    """The best solution after relocating single customers while that pays (on a copy)."""
+    polished = best.copy()
+    if search.relocate(polished):
+        cost = search.cost(polished)
+        if cost < best_cost - 1e-9:
+            pool.add(polished, cost, only_touched=False)
+            return polished, cost, True
+    return best, best_cost, False
 
 
 def _with_goods(search: Search, best: State) -> State:

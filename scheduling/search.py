@@ -12,6 +12,7 @@ Slack Induction by String Removals: J. Christiaens and G. Vanden Berghe (2020),
 from __future__ import annotations
 
 import random
+import time
 
 import numpy as np
 
@@ -305,43 +306,51 @@ class Search:
         return st
 
     # ----------------------------------------------------------------- local search
-    def relocate(self, st: State, passes: int = 3) -> bool:
+    def relocate(self, st: State, deadline: float = INF, passes: int = 3) -> bool:
         """Moves single customers to their cheapest feasible gap (any route, the same one too)
-        while that lowers the cost; True if anything moved. The annealing leaves routes a few
-        relocations short of a local optimum, and the pool keeps what this finds."""
+        while that lowers the cost, until ``deadline`` (``time.monotonic()``); True if anything
+        moved. The annealing leaves routes a few relocations short of a local optimum, and the
+        pool keeps what this finds. A move serves the same customers, so only travel and goods
+        handed out change the cost."""
         moved_any = False
         for _ in range(passes):
             moved = False
             order = [u for u in range(self.n) if st.route_of[u] >= 0]
             self.rng.shuffle(order)
+            usable = self.usable_routes(st)
             for u in order:
-                before = self.cost(st)
+                if time.monotonic() > deadline:
+                    return moved_any or moved
+                before = self._route_cost(st)
                 k = int(st.route_of[u])
                 old = st.routes[k][:]
-                p = old.index(u)
-                del st.routes[k][p]
+                del st.routes[k][old.index(u)]
                 st.route_of[u] = -1
-                if not self.update(st, k):
-                    st.routes[k] = old
-                    self.update(st, k)
-                    continue
-                spot = self.best_insertion(st, u, self.usable_routes(st))
-                if spot is not None:
-                    k2, p2 = spot
-                    old2 = st.routes[k2][:]
-                    self.insert(st, u, k2, p2)
-                    if self.cost(st) < before - 1e-6:
-                        moved = True
-                        continue
-                    st.routes[k2] = old2
-                    self.update(st, k2)
+                if self.update(st, k):
+                    was_usable, usable[k] = usable[k], True  # u's own route has room for it again
+                    spot = self.best_insertion(st, u, usable)
+                    usable[k] = was_usable
+                    if spot is not None:
+                        k2, p2 = spot
+                        old2 = st.routes[k2][:]
+                        self.insert(st, u, k2, p2)
+                        if self._route_cost(st) < before - 1e-6:
+                            moved = True
+                            usable = self.usable_routes(st)
+                            continue
+                        st.routes[k2] = old2
+                        self.update(st, k2)
                 st.routes[k] = old
-                st.unassigned.discard(u)
                 self.update(st, k)
             moved_any |= moved
             if not moved:
                 break
         return moved_any
+
+    def _route_cost(self, st: State) -> float:
+        """The part of ``cost`` a move between routes can change: travel, less goods handed out."""
+        travel = float(st.rcost.sum())
+        return travel - float(st.gvalue.sum()) if self.goods_on else travel
 
     # ----------------------------------------------------------------- ruin
     def aim(self, st: State) -> int | None:

@@ -174,7 +174,7 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
             continue
         if checkpoints and share >= checkpoints[0]:
             checkpoints.pop(0)
-            best, best_cost, improved = _polish(search, pool, best, best_cost, deadline - reserve)
+            best, best_cost, improved = _polish(search, pool, best, best_cost, deadline - reserve, stop)
             if improved:
                 current, current_cost, last_gain = best, best_cost, iteration
             found = _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search)
@@ -186,7 +186,7 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
             continue
         # the end of a cycle: recombine, then another cycle if there is work and time for it
         checkpoints.clear()
-        best, best_cost, _ = _polish(search, pool, best, best_cost, deadline - reserve)
+        best, best_cost, _ = _polish(search, pool, best, best_cost, deadline - reserve, stop)
         found = _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search)
         if found is not None and search.cost(found) < best_cost - 1e-9:
             best, best_cost = found, search.cost(found)
@@ -208,10 +208,11 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
     return best, iteration
 
 
-def _polish(search: Search, pool: RoutePool, best: State, best_cost: float, until: float) -> tuple[State, float, bool]:
+def _polish(search: Search, pool: RoutePool, best: State, best_cost: float, until: float,
+            stop: Callable[..., bool] | None) -> tuple[State, float, bool]:
     """The best solution after relocating single customers while that pays (on a copy)."""
     polished = best.copy()
-    if search.relocate(polished, deadline=until):
+    if search.relocate(polished, deadline=until, stop=stop):
         cost = search.cost(polished)
         if cost < best_cost - 1e-9:
             pool.add(polished, cost, only_touched=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -306,10 +307,11 @@ class Search:
         return st
 
     # ----------------------------------------------------------------- local search
-    def relocate(self, st: State, deadline: float = INF, passes: int = 3) -> bool:
+    def relocate(self, st: State, deadline: float = INF, stop: Callable[[], bool] | None = None,
+                 passes: int = 3) -> bool:
         """Moves single customers to their cheapest feasible gap (any route, the same one too)
-        while that lowers the cost, until ``deadline`` (``time.monotonic()``); True if anything
-        moved. The annealing leaves routes a few relocations short of a local optimum, and the
+        while that lowers the cost, until ``deadline`` (``time.monotonic()``) or ``stop()``; True
+        if anything moved. The annealing leaves routes a few relocations short of a local optimum, and the
         pool keeps what this finds. A move serves the same customers, so only travel and goods
         handed out change the cost."""
         moved_any = False
@@ -318,8 +320,8 @@ class Search:
             order = [u for u in range(self.n) if st.route_of[u] >= 0]
             self.rng.shuffle(order)
             usable = self.usable_routes(st)
-            for u in order:
-                if time.monotonic() > deadline:
+            for count, u in enumerate(order):
+                if time.monotonic() > deadline or (stop is not None and count & 31 == 31 and stop()):
                     return moved_any or moved
                 before = self._route_cost(st)
                 k = int(st.route_of[u])

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .instance import EPS, Instance
+from .kernels import cheapest_gap, route_times
 
 INF = float("inf")
 
@@ -26,8 +27,6 @@ MEAN_REMOVED = 10.0
 MAX_STRING = 10.0
 SPLIT_DEPTH = 0.01
 NEIGHBOURS = 100
-#: node count up to which the travel matrix is also kept as Python lists
-LIST_ROWS_UP_TO = 1500
 #: how many of a removed customer's neighbours are retried when they are unserved
 NEAR_UNASSIGNED = 15
 
@@ -69,7 +68,6 @@ class Search:
         self.inst = inst
         self.n, self.m = inst.n, inst.m
         self.dist = inst.dist
-        self.dist_t = np.ascontiguousarray(inst.dist.T)
         self.ready = inst.ready.tolist()
         self.due = inst.due.tolist()
         self.service = inst.service.tolist()
@@ -81,9 +79,7 @@ class Search:
         self.one_load = inst.demand.shape[1] == 1
         self.need = inst.demand[:, 0].tolist() if self.one_load else []
         self.capacity_one = (inst.capacity[:, 0] + EPS).tolist() if self.one_load else []
-        #: travel rows for scalar lookups: Python lists are much faster than numpy scalars, but
-        #: cost ~32 bytes an entry, so very large days keep numpy rows
-        self.rows = inst.dist.tolist() if inst.dist.shape[0] <= LIST_ROWS_UP_TO else list(inst.dist)
+        self.no_bonus = np.zeros(self.m)
         self.rng = random.Random(seed)
         n = self.n
         largest = float(inst.dist.max()) if inst.dist.size else 0.0
@@ -162,45 +158,11 @@ class Search:
         depot = self.n + k
         if length + 1 > st.pred.shape[1]:
             self._grow(st, -(-(length + 2) // 8) * 8)  # the next multiple of 8: rows stay short
-        rows = self.rows
-        ready, due, service = self.ready, self.due, self.service
-        clock = self.shift_start[k]
-        deps = [clock]
-        arc = []
-        feasible = True
-        here = depot
-        for i in route:
-            leg = rows[here][i]
-            arc.append(leg)
-            clock += leg
-            if clock < ready[i]:
-                clock = ready[i]
-            elif clock > due[i] + EPS:
-                feasible = False
-            clock += service[i]
-            deps.append(clock)
-            here = i
-        leg = rows[here][depot]
-        arc.append(leg)
-        end = self.shift_end[k]
-        if clock + leg > end + EPS:
-            feasible = False
-        latest = [end] * (length + 1)
-        bound = end
-        for p in range(length - 1, -1, -1):
-            i = route[p]
-            bound -= service[i] + arc[p + 1]
-            if due[i] < bound:
-                bound = due[i]
-            latest[p] = bound
-        row = slice(0, length + 1)
-        st.pred[k, row] = [depot, *route]
-        st.succ[k, row] = [*route, depot]
-        st.dep[k, row] = deps
-        st.latest[k, row] = latest
-        st.latest[k, length + 1 :] = -INF
-        st.base[k, row] = arc
-        st.rcost[k] = sum(arc)
+        inst = self.inst
+        feasible, st.rcost[k] = route_times(
+            self.dist, np.array(route, dtype=np.int64), depot, inst.ready, inst.due, inst.service,
+            self.shift_start[k], self.shift_end[k], st.pred[k], st.succ[k], st.dep[k], st.latest[k], st.base[k], EPS,
+        )
         if self.one_load:
             st.room[k, 0] = self.capacity_one[k] - sum(map(self.need.__getitem__, route))
         elif self.has_loads:
@@ -241,25 +203,15 @@ class Search:
                 ok &= (st.room >= self.inst.demand[u]).all(axis=1)
         if not ok.any():
             return None
-        into = self.dist_t[u][st.pred]
-        out = self.dist[u][st.succ]
-        start = np.maximum(st.dep + into, self.ready[u])
-        blocked = start + (self.service[u] - EPS) + out > st.latest
-        blocked |= start > self.due[u] + EPS
-        if not ok.all():
-            blocked |= ~ok[:, None]
-        delta = into + out
-        delta -= st.base
+        inst = self.inst
         if self.goods_on:  # a truck with stock of what u asks for left over gains by serving u
-            inst = self.inst
             more = np.minimum(inst.goods_stock, st.goods + inst.goods_demand[u]) - np.minimum(inst.goods_stock, st.goods)
-            delta -= (more @ inst.goods_value)[:, None]
-        np.putmask(delta, blocked, INF)
-        best = int(delta.argmin())
-        k, p = divmod(best, delta.shape[1])
-        if delta[k, p] == INF:
-            return None
-        return k, p
+            bonus = more @ inst.goods_value
+        else:
+            bonus = self.no_bonus
+        k, p = cheapest_gap(u, ok, self.dist, st.pred, st.succ, st.dep, st.latest, st.base,
+                            self.ready[u], self.due[u], self.service[u], bonus, EPS)
+        return None if k < 0 else (k, p)
 
     def insert(self, st: State, u: int, k: int, p: int) -> None:
         st.routes[k].insert(p, u)

@@ -121,7 +121,10 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
     starts only when, at the pace measured so far, it ends before the deadline, so the run ends
     between cycles and a seed gives the same answer on an idle machine. While compounds wait,
     the last cycle is cut to the time left instead: serving them is worth more than repeating.
-    The temperature and recombination points follow the iterations, never the clock.
+    The temperature and recombination points follow the iterations, and the budget is set so
+    that on an idle machine the iterations run ahead of the clock; only where the machine is so
+    busy that the clock runs ahead (another process sharing the cores) does the first cycle
+    cool by the clock instead, so that it still ends cold, not cut off while hot.
     """
     budget = iteration_budget(n, time_limit)
     pool = RoutePool(search)
@@ -157,8 +160,10 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
                     pool.add(candidate, cost)
                 if cost < best_cost - 1e-9:
                     best, best_cost, last_gain = candidate, cost, iteration
-        share = (iteration - cycle_start) / cycle_length
         now = time.monotonic()
+        share = (iteration - cycle_start) / cycle_length
+        if cycle_start == 0:  # on a busy machine the clock paces the first cycle (see docstring)
+            share = max(share, (now - began) / search_time)
         if now >= began + search_time:
             break
         if iteration & 31 == 0:

@@ -18,7 +18,7 @@ from .pool import RoutePool
 from .progress import ProgressLine
 from .problem import Problem, Truck
 from .result import Result, Route, Unserved, UnservedReason, Visit
-from .search import Search, State
+from .search import AIM_RATE, AIM_RATE_SETTLED, Search, State
 
 Progress = Callable[[float, str], None]
 
@@ -46,6 +46,13 @@ def iteration_budget(n: int, time_limit: float) -> int:
 def patience(n: int) -> int:
     """Iterations without a new best after which a cycle ends early: no improvement in sight."""
     return 2000 + 150 * n
+
+
+def cover_patience(n: int) -> int:
+    """Iterations without serving more after which fewer ruins are aimed at unserved compounds:
+    coverage has stopped rising, so travel gets the search (12- and 5-truck days, 16,000 and
+    8,000 iterations: the same compounds served, 1 % and 1.5 % less travel)."""
+    return 1000 + 5 * n
 
 
 class _Reporter:
@@ -142,8 +149,10 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
     search_time = max(1e-3, deadline - reserve - began)
     cycle_start, cycle_length, cycle_cost = 0, budget, best_cost
     share = 0.0
+    last_cover = 0
     while True:
         iteration += 1
+        search.aim_rate = AIM_RATE if iteration - last_cover <= cover_patience(n) else AIM_RATE_SETTLED
         candidate = current.copy()
         target = search.aim(candidate)
         removed = search.ruin(candidate, target)
@@ -159,6 +168,8 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
                 if cost < best_cost * 1.05:
                     pool.add(candidate, cost)
                 if cost < best_cost - 1e-9:
+                    if len(candidate.unassigned) < len(best.unassigned):
+                        last_cover = iteration
                     best, best_cost, last_gain = candidate, cost, iteration
         now = time.monotonic()
         share = (iteration - cycle_start) / cycle_length

@@ -29,6 +29,9 @@ SPLIT_DEPTH = 0.01
 NEIGHBOURS = 100
 #: how many of a removed customer's neighbours are retried when they are unserved
 NEAR_UNASSIGNED = 15
+#: share of ruins aimed next to an unserved customer while coverage rises, and once it has not
+#: risen for a while (some compounds may never fit: a day can have more compounds than stops)
+AIM_RATE, AIM_RATE_SETTLED = 0.5, 0.1
 
 
 class State:
@@ -100,6 +103,8 @@ class Search:
         self.penalty += self.goods_ceiling  # serving a compound still outweighs any shift of goods
         #: whether cost and insertion count the goods now (the engine turns it on part-way)
         self.goods_on = False
+        #: share of ruins aimed at an unserved customer (the engine lowers it part-way)
+        self.aim_rate = AIM_RATE
 
     # ----------------------------------------------------------------- state basics
     def empty_state(self) -> State:
@@ -310,9 +315,10 @@ class Search:
     def aim(self, st: State) -> int | None:
         """An unserved customer to make room for, or None to ruin anywhere.
 
-        While customers are unserved, half the ruins are aimed next to one of them: a random
-        ruin rarely frees the right slack (the 12-truck generated day stalled at 334 of 360)."""
-        if not st.unassigned or self.rng.random() < 0.5:
+        While customers are unserved, a share ``aim_rate`` of the ruins are aimed next to one of
+        them: a random ruin rarely frees the right slack (the 12-truck generated day stalled at
+        334 of 360). The engine lowers the share once coverage stops rising."""
+        if not st.unassigned or self.rng.random() >= self.aim_rate:
             return None
         return self.rng.choice(sorted(st.unassigned))
 

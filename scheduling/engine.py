@@ -31,6 +31,9 @@ RECOMBINE_AT = (0.15, 0.3, 0.45, 0.6, 0.75, 0.9)
 #: a further annealing cycle (after the first has used the budget) is this share of the budget
 #: long and starts this much cooler than the first
 CYCLE_SHARE, CYCLE_HEAT = 0.5, 0.3
+#: share of the search time after which, on a busy machine, the clock cools the first cycle to
+#: the end of the time even where the iterations lag behind
+CLOCK_FROM = 0.5
 #: share of the budget after which the goods each truck hands out count too: first the search
 #: packs routes to serve as many compounds as it can, then it matches them to the trucks' loads
 #: (counted from the start, it served fewer on generated days; only at the end, it moved too
@@ -131,7 +134,8 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
     The temperature and recombination points follow the iterations, and the budget is set so
     that on an idle machine the iterations run ahead of the clock; only where the machine is so
     busy that the clock runs ahead (another process sharing the cores) does the first cycle
-    cool by the clock instead, so that it still ends cold, not cut off while hot.
+    cool by the clock in the second half of the time (``CLOCK_FROM``), so that it still ends
+    cold, not cut off while hot; a search that settles in the first half never reads the clock.
     """
     budget = iteration_budget(n, time_limit)
     pool = RoutePool(search)
@@ -173,8 +177,8 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
                     best, best_cost, last_gain = candidate, cost, iteration
         now = time.monotonic()
         share = (iteration - cycle_start) / cycle_length
-        if cycle_start == 0:  # on a busy machine the clock paces the first cycle (see docstring)
-            share = max(share, (now - began) / search_time)
+        if cycle_start == 0:  # on a busy machine the clock paces the first cycle's end (docstring)
+            share = max(share, ((now - began) / search_time - CLOCK_FROM) / (1.0 - CLOCK_FROM))
         if now >= began + search_time:
             break
         if iteration & 31 == 0:

@@ -13,6 +13,7 @@ requires = [
     "pulp==3.3.2",
     "highspy>=1.7",
     "numpy>=1.26",
+    "numba>=0.60",
     "argon2-cffi>=23.1",
     "segno>=1.6",
     "celery[redis]>=5.3,<6",

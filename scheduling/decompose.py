@@ -36,6 +36,8 @@ PIECE_SIZE = 150
 SPLIT_ABOVE = 400
 #: share of the time limit the pieces get; the rest is for the seams
 PIECE_SHARE = 0.8
+#: seconds kept at the end for merging the seams' answer and checking the whole day
+FINISH_SECONDS = 1.0
 #: a seam search shorter than this is not worth starting
 MIN_SEAM_SECONDS = 2.0
 #: how many rounds of moving compounds between groups when balancing them
@@ -109,7 +111,7 @@ def solve_large(
     else:
         results = _solve_pieces(pieces, piece_limit, seed, lp_solver, workers, started, time_limit, report, stop)
     merged = merge(problem, results, seconds=time.monotonic() - started, seed=seed)
-    remaining = time_limit - (time.monotonic() - started)
+    remaining = time_limit - FINISH_SECONDS - (time.monotonic() - started)
     if len(pieces) > 1 and remaining >= MIN_SEAM_SECONDS and not (stop and stop()):
         report(PIECE_SHARE, ProgressLine("seams"))
         merged = improve_seams(problem, merged, remaining, seed, lp_solver, piece_size, stop,
@@ -128,9 +130,16 @@ def _remember_stop(event) -> None:
     _piece_stop = event
 
 
-def _solve_piece(piece: Problem, time_limit: float, seed: int, lp_solver: str) -> Result:
+#: the least time a piece gets, even when the pieces before it ran late
+MIN_PIECE_SECONDS = 0.5
+
+
+def solve_piece(piece: Problem, time_limit: float, seed: int, lp_solver: str, end_by: float) -> Result:
+    """Solve one piece in a child process, ending by ``end_by`` (``time.monotonic()``, which is
+    system-wide on Linux): a piece that starts late because an earlier one ran over gets less."""
     stop = _piece_stop.is_set if _piece_stop is not None else None
-    return solve(piece, time_limit=time_limit, seed=seed, lp_solver=lp_solver, stop=stop)
+    limit = max(MIN_PIECE_SECONDS, min(time_limit, end_by - time.monotonic()))
+    return solve(piece, time_limit=limit, seed=seed, lp_solver=lp_solver, stop=stop)
 
 
 def _solve_pieces(
@@ -156,8 +165,11 @@ def _solve_pieces(
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_remember_stop, initargs=(stop_event,)
     ) as pool:
+        # piece i runs in wave i // workers, which must end by its share of the pieces' time
+        waves = math.ceil(len(pieces) / workers)
         futures = [
-            pool.submit(_solve_piece, piece, piece_limit, seed + index, lp_solver)
+            pool.submit(solve_piece, piece, piece_limit, seed + index, lp_solver,
+                        started + PIECE_SHARE * time_limit * (index // workers + 1) / waves)
             for index, piece in enumerate(pieces)
         ]
         pending = set(futures)

@@ -12,10 +12,13 @@ Slack Induction by String Removals: J. Christiaens and G. Vanden Berghe (2020),
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Callable
 
 import numpy as np
 
 from .instance import EPS, Instance
+from .kernels import cheapest_gap, route_times
 
 INF = float("inf")
 
@@ -24,10 +27,11 @@ MEAN_REMOVED = 10.0
 MAX_STRING = 10.0
 SPLIT_DEPTH = 0.01
 NEIGHBOURS = 100
-#: node count up to which the travel matrix is also kept as Python lists
-LIST_ROWS_UP_TO = 1500
 #: how many of a removed customer's neighbours are retried when they are unserved
 NEAR_UNASSIGNED = 15
+#: share of ruins aimed next to an unserved customer while coverage rises, and once it has not
+#: risen for a while (some compounds may never fit: a day can have more compounds than stops)
+AIM_RATE, AIM_RATE_SETTLED = 0.5, 0.1
 
 
 class State:
@@ -67,7 +71,6 @@ class Search:
         self.inst = inst
         self.n, self.m = inst.n, inst.m
         self.dist = inst.dist
-        self.dist_t = np.ascontiguousarray(inst.dist.T)
         self.ready = inst.ready.tolist()
         self.due = inst.due.tolist()
         self.service = inst.service.tolist()
@@ -79,9 +82,7 @@ class Search:
         self.one_load = inst.demand.shape[1] == 1
         self.need = inst.demand[:, 0].tolist() if self.one_load else []
         self.capacity_one = (inst.capacity[:, 0] + EPS).tolist() if self.one_load else []
-        #: travel rows for scalar lookups: Python lists are much faster than numpy scalars, but
-        #: cost ~32 bytes an entry, so very large days keep numpy rows
-        self.rows = inst.dist.tolist() if inst.dist.shape[0] <= LIST_ROWS_UP_TO else list(inst.dist)
+        self.no_bonus = np.zeros(self.m)
         self.rng = random.Random(seed)
         n = self.n
         largest = float(inst.dist.max()) if inst.dist.size else 0.0
@@ -102,6 +103,8 @@ class Search:
         self.penalty += self.goods_ceiling  # serving a compound still outweighs any shift of goods
         #: whether cost and insertion count the goods now (the engine turns it on part-way)
         self.goods_on = False
+        #: share of ruins aimed at an unserved customer (the engine lowers it part-way)
+        self.aim_rate = AIM_RATE
 
     # ----------------------------------------------------------------- state basics
     def empty_state(self) -> State:
@@ -134,7 +137,7 @@ class Search:
     def goods_value(self, k: int, load: np.ndarray) -> float:
         """What truck k hands out of a route asking for ``load``, in travel minutes."""
         inst = self.inst
-        return float((np.minimum(inst.goods_stock[k], load) * inst.goods_value).sum())
+        return float(np.minimum(inst.goods_stock[k], load) @ inst.goods_value)
 
     def served_weight(self, st: State) -> float:
         return float(self.inst.prize.sum()) - float(sum(self.inst.prize[u] for u in st.unassigned))
@@ -148,62 +151,37 @@ class Search:
         st.base = np.pad(st.base, ((0, 0), (0, pad)))
         st.latest = np.pad(st.latest, ((0, 0), (0, pad)), constant_values=-INF)
 
-    def update(self, st: State, k: int) -> bool:
+    def update(self, st: State, k: int, added: int | None = None) -> bool:
         """Recomputes route k's edge row; False when the route breaks a window or the shift.
 
         Forward: departure from each node (waiting when early). Backward: the latest service
-        start at each node that keeps the rest of the route feasible.
+        start at each node that keeps the rest of the route feasible. ``added``: the one customer
+        inserted since the last update, whose goods are added instead of summing the route again.
         """
         route = st.routes[k]
         length = len(route)
         depot = self.n + k
         if length + 1 > st.pred.shape[1]:
-            self._grow(st, max(2 * st.pred.shape[1], length + 2))
-        rows = self.rows
-        ready, due, service = self.ready, self.due, self.service
-        clock = self.shift_start[k]
-        deps = [clock]
-        arc = []
-        feasible = True
-        here = depot
-        for i in route:
-            leg = rows[here][i]
-            arc.append(leg)
-            clock += leg
-            if clock < ready[i]:
-                clock = ready[i]
-            elif clock > due[i] + EPS:
-                feasible = False
-            clock += service[i]
-            deps.append(clock)
-            here = i
-        arc.append(rows[here][depot])
-        end = self.shift_end[k]
-        if clock + arc[length] > end + EPS:
-            feasible = False
-        latest = [end] * (length + 1)
-        bound = end
-        for p in range(length - 1, -1, -1):
-            i = route[p]
-            bound -= service[i] + arc[p + 1]
-            if due[i] < bound:
-                bound = due[i]
-            latest[p] = bound
-        st.pred[k, : length + 1] = [depot, *route]
-        st.succ[k, : length + 1] = [*route, depot]
-        st.dep[k, : length + 1] = deps
-        st.latest[k, : length + 1] = latest
-        st.latest[k, length + 1 :] = -INF
-        st.base[k, : length + 1] = arc
-        st.rcost[k] = sum(arc)
+            self._grow(st, -(-(length + 2) // 8) * 8)  # the next multiple of 8: rows stay short
+        inst = self.inst
+        feasible, st.rcost[k] = route_times(
+            self.dist, np.array(route, dtype=np.int64), depot, inst.ready, inst.due, inst.service,
+            self.shift_start[k], self.shift_end[k], st.pred[k], st.succ[k], st.dep[k], st.latest[k], st.base[k], EPS,
+        )
         if self.one_load:
             st.room[k, 0] = self.capacity_one[k] - sum(map(self.need.__getitem__, route))
         elif self.has_loads:
             st.room[k] = self.inst.capacity[k] + EPS - (self.inst.demand[route].sum(axis=0) if route else 0.0)
         if self.has_goods:
-            st.goods[k] = self.inst.goods_demand[route].sum(axis=0) if route else 0.0
+            if added is not None:
+                st.goods[k] += self.inst.goods_demand[added]
+            else:
+                st.goods[k] = self.inst.goods_demand[route].sum(axis=0) if route else 0.0
             st.gvalue[k] = self.goods_value(k, st.goods[k])
-        st.route_of[route] = k
+        if added is not None:
+            st.route_of[added] = k
+        else:
+            st.route_of[route] = k
         st.touched.add(k)
         return feasible
 
@@ -230,33 +208,24 @@ class Search:
                 ok &= (st.room >= self.inst.demand[u]).all(axis=1)
         if not ok.any():
             return None
-        into = self.dist_t[u][st.pred]
-        out = self.dist[u][st.succ]
-        start = np.maximum(st.dep + into, self.ready[u])
-        blocked = start + (self.service[u] - EPS) + out > st.latest
-        blocked |= start > self.due[u] + EPS
-        if not ok.all():
-            blocked |= ~ok[:, None]
-        delta = into + out
-        delta -= st.base
+        inst = self.inst
         if self.goods_on:  # a truck with stock of what u asks for left over gains by serving u
-            inst = self.inst
             more = np.minimum(inst.goods_stock, st.goods + inst.goods_demand[u]) - np.minimum(inst.goods_stock, st.goods)
-            delta -= (more @ inst.goods_value)[:, None]
-        np.putmask(delta, blocked, INF)
-        best = int(delta.argmin())
-        k, p = divmod(best, delta.shape[1])
-        if delta[k, p] == INF:
-            return None
-        return k, p
+            bonus = more @ inst.goods_value
+        else:
+            bonus = self.no_bonus
+        k, p = cheapest_gap(u, ok, self.dist, st.pred, st.succ, st.dep, st.latest, st.base,
+                            self.ready[u], self.due[u], self.service[u], bonus, EPS)
+        return None if k < 0 else (k, p)
 
     def insert(self, st: State, u: int, k: int, p: int) -> None:
         st.routes[k].insert(p, u)
         st.unassigned.discard(u)
-        self.update(st, k)
+        self.update(st, k, added=u)
 
-    def recreate(self, st: State, customers: list[int]) -> None:
-        """Greedy insertion in one of SISR's orders (random, large, far, close)."""
+    def recreate(self, st: State, customers: list[int], first: int | None = None) -> None:
+        """Greedy insertion in one of SISR's orders (random, large, far, close); ``first``, the
+        unserved customer a ruin was aimed at, goes before the others."""
         choice = self.rng.choices((0, 1, 2, 3), weights=(4, 4, 2, 1))[0]
         if choice == 0:
             self.rng.shuffle(customers)
@@ -266,6 +235,9 @@ class Search:
             customers.sort(key=lambda u: -self.depot_distance[u])
         else:
             customers.sort(key=lambda u: self.depot_distance[u])
+        if first is not None:
+            customers.remove(first)
+            customers.insert(0, first)
         usable = self.usable_routes(st)
         for u in customers:
             spot = self.best_insertion(st, u, usable)
@@ -291,9 +263,68 @@ class Search:
         self.recreate(st, list(range(self.n)))
         return st
 
+    # ----------------------------------------------------------------- local search
+    def relocate(self, st: State, deadline: float = INF, stop: Callable[[], bool] | None = None,
+                 passes: int = 3) -> bool:
+        """Moves single customers to their cheapest feasible gap (any route, the same one too)
+        while that lowers the cost, until ``deadline`` (``time.monotonic()``) or ``stop()``; True
+        if anything moved. The annealing leaves routes a few relocations short of a local optimum, and the
+        pool keeps what this finds. A move serves the same customers, so only travel and goods
+        handed out change the cost."""
+        moved_any = False
+        for _ in range(passes):
+            moved = False
+            order = [u for u in range(self.n) if st.route_of[u] >= 0]
+            self.rng.shuffle(order)
+            usable = self.usable_routes(st)
+            for count, u in enumerate(order):
+                if time.monotonic() > deadline or (stop is not None and count & 31 == 31 and stop()):
+                    return moved_any or moved
+                before = self._route_cost(st)
+                k = int(st.route_of[u])
+                old = st.routes[k][:]
+                del st.routes[k][old.index(u)]
+                st.route_of[u] = -1
+                if self.update(st, k):
+                    was_usable, usable[k] = usable[k], True  # u's own route has room for it again
+                    spot = self.best_insertion(st, u, usable)
+                    usable[k] = was_usable
+                    if spot is not None:
+                        k2, p2 = spot
+                        old2 = st.routes[k2][:]
+                        self.insert(st, u, k2, p2)
+                        if self._route_cost(st) < before - 1e-6:
+                            moved = True
+                            usable = self.usable_routes(st)
+                            continue
+                        st.routes[k2] = old2
+                        self.update(st, k2)
+                st.routes[k] = old
+                self.update(st, k)
+            moved_any |= moved
+            if not moved:
+                break
+        return moved_any
+
+    def _route_cost(self, st: State) -> float:
+        """The part of ``cost`` a move between routes can change: travel, less goods handed out."""
+        travel = float(st.rcost.sum())
+        return travel - float(st.gvalue.sum()) if self.goods_on else travel
+
     # ----------------------------------------------------------------- ruin
-    def ruin(self, st: State) -> list[int] | None:
-        """Removes a few strings of customers near a random seed; None if a route broke."""
+    def aim(self, st: State) -> int | None:
+        """An unserved customer to make room for, or None to ruin anywhere.
+
+        While customers are unserved, a share ``aim_rate`` of the ruins are aimed next to one of
+        them: a random ruin rarely frees the right slack (the 12-truck generated day stalled at
+        334 of 360). The engine lowers the share once coverage stops rising."""
+        if not st.unassigned or self.rng.random() >= self.aim_rate:
+            return None
+        return self.rng.choice(sorted(st.unassigned))
+
+    def ruin(self, st: State, target: int | None = None) -> list[int] | None:
+        """Removes a few strings of customers near a random seed (or near ``target``, an unserved
+        customer); None if a route broke."""
         rng = self.rng
         assigned = self.n - len(st.unassigned)
         if assigned == 0:
@@ -302,9 +333,13 @@ class Search:
         max_string = min(MAX_STRING, assigned / routes_used)
         max_strings = 4.0 * MEAN_REMOVED / (1.0 + max_string) - 1.0
         strings = int(rng.uniform(1.0, max_strings + 1.0))
-        seed = rng.randrange(self.n)
-        while st.route_of[seed] < 0:
+        seed = -1
+        if target is not None:
+            seed = next((c for c in self.neighbours[target] if st.route_of[c] >= 0), -1)
+        if seed < 0:
             seed = rng.randrange(self.n)
+            while st.route_of[seed] < 0:
+                seed = rng.randrange(self.n)
         removed: list[int] = []
         ruined: set[int] = set()
         for c in [seed, *self.neighbours[seed]]:

@@ -1,10 +1,11 @@
 """Splitting a day into pieces: geography, stop capacity, planners' constraints, seams, merge."""
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from scheduling import solve
-from scheduling.decompose import improve_seams, merge, solve_large, split, subproblem
+from scheduling.decompose import improve_seams, merge, solve_large, solve_piece, split, subproblem
 
 from .checker import assert_feasible
 from .factory import two_towns
@@ -92,3 +93,12 @@ def test_solve_day_searches_a_small_day_once_and_splits_a_large_one(monkeypatch)
     assert_feasible(problem, pieces)
     assert not pieces.unserved
     assert reports[0] == "2 pieces on 2 processes"
+
+
+def test_a_piece_that_starts_late_ends_by_its_wave_deadline_not_after_its_full_share():
+    """A piece whose wave must end in one second gets about one second, not its 30 s share:
+    a wave that ran over shortens the ones after it, so the whole day keeps its limit."""
+    problem = two_towns(12, 0, west_stops=6)  # more compounds than stops: it would search all 30 s
+    result = solve_piece(problem, 30.0, 0, "highs", time.monotonic() + 1.0)
+    assert_feasible(problem, result)
+    assert result.seconds < 5.0

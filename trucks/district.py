@@ -55,9 +55,12 @@ from .solving import (
     NothingToSolve,
     RunWatch,
     claim_run,
+    dead_after,
     start_solve_run,
+    this_worker,
     worker_name,
 )
+from .tasks import task
 
 log = logging.getLogger("foodtrucks.district")
 
@@ -198,6 +201,26 @@ def start_district_solve(dbsession: Session, date: dt.date, user: str = "", *,
         raise NothingToSolve(f"nothing to solve on {date}: " + ("no loaded truck" if not retailers else "no demand"))
     return [start_solve_run(dbsession, date, r.id, user, time_limit=time_limit, district=True,
                             dead_after_seconds=dead_after_seconds) for r in retailers]
+
+
+def start_district_day_solve(request, date: dt.date, user: str) -> list[SolveRun]:
+    """The page's and the API's start of a district solve: the retailers' queued runs with the
+    ini's time limit, sent to the workers as one task once the request commits."""
+    settings = request.registry.settings
+    runs = start_district_solve(request.dbsession, date, user,
+                                time_limit=PlanningSettings.from_settings(settings).time_limit,
+                                dead_after_seconds=dead_after(settings))
+    request.task(solve_district_runs).delay([run.id for run in runs])
+    return runs
+
+
+@task()
+def solve_district_runs(request, run_ids: list[int]) -> None:
+    """Solves a district's runs together on a worker; runs not queued (or abandoned) are left
+    alone. A run whose worker died is recovered like any run: solved again as its retailer's."""
+    registry = request.registry
+    execute_district_solve(registry["dbsession_factory"], run_ids, registry.settings, worker=this_worker(),
+                           dead_after_seconds=dead_after(registry.settings))
 
 
 @dataclass(frozen=True)

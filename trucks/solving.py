@@ -316,7 +316,7 @@ def start_day_solve(request, date: dt.date, retailer_id: int, user: str) -> Solv
     return run
 
 
-def _this_worker() -> str:
+def this_worker() -> str:
     """The Celery worker's name and this process's id (host and pid when run eagerly)."""
     hostname = current_task.request.hostname if current_task else None
     return f"{hostname}:{os.getpid()}" if hostname else worker_name()
@@ -328,11 +328,11 @@ def solve_run(request, run_id: int) -> None:
     A large day's pieces become ``solve_piece`` tasks when there is a broker."""
     registry = request.registry
     send_piece = get_task(registry["celery.app"], solve_piece).send_now if has_broker(registry) else None
-    execute_solve_run(registry["dbsession_factory"], run_id, registry.settings, worker=_this_worker(),
+    execute_solve_run(registry["dbsession_factory"], run_id, registry.settings, worker=this_worker(),
                       dead_after_seconds=dead_after(registry.settings), send_piece=send_piece)
 
 
 @task()
 def solve_piece(request, run_id: int, index: int) -> None:
     """One piece of a large day's run, on whichever worker takes it first."""
-    solve_piece_of_run(request.registry["dbsession_factory"], run_id, index, _this_worker(), request.registry.settings)
+    solve_piece_of_run(request.registry["dbsession_factory"], run_id, index, this_worker(), request.registry.settings)

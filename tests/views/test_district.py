@@ -3,17 +3,20 @@ solve, the assignment's proposal, pin and confirmation, the compounds, and the u
 from __future__ import annotations
 
 import pytest
+import webtest
 from sqlalchemy import func, select
 
 from bench.district import DATE, district_files
 from scheduling import solve_day
+from tests.conftest import app_settings_for
 from tests.factories import make_user
 from tests.views.api_helpers import api_login, documented
 from tests.views.planner_helpers import login, table_rows
 from trucks.district import demand_retailers, split_result
 from trucks.importer import import_day
-from trucks.models import Compound, Retailer, Role, SolveRun, Truck, User
+from trucks.models import Compound, Retailer, Role, Schedule, SolveRun, SolveStatus, Truck, User
 from trucks.services import PlanningSettings, build_problem, store_schedule
+from views import main
 
 DAY_URL = f"/district/{DATE.isoformat()}"
 COMPOUNDS = 90
@@ -182,3 +185,23 @@ def test_the_coordinator_imports_the_districts_files_all_or_nothing(testapp, dbs
     form.submit(status=303)
     assert dbsession.scalar(select(func.count()).select_from(Compound)) == COMPOUNDS
     assert len(demand_retailers(dbsession, DATE)) == COMPOUNDS
+
+
+def test_the_district_solve_runs_as_a_task_once_the_request_commits(file_database):
+    """The button only records the runs; the task (eager here, a worker elsewhere) solves them
+    together after the commit, and every retailer's run ends done with its part as schedule."""
+    settings = app_settings_for(file_database)
+    settings["scheduling.time_limit_seconds"] = "3"
+    app = main({}, **settings)
+    factory = app.registry["dbsession_factory"]
+    with factory.begin() as session:
+        import_day(session, DATE, district_files(40))
+        make_user(session, Role.COORDINATOR, username="coordinator")
+    testapp = webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"})
+    login(testapp, "coordinator")
+    testapp.get(DAY_URL).forms["district-solve-form"].submit(status=303)
+    with factory() as session:
+        runs = list(session.scalars(select(SolveRun)))
+        assert len(runs) == 3 and {run.status for run in runs} == {SolveStatus.DONE}
+        assert all(session.get(Schedule, run.schedule_id).params["district"] for run in runs)
+    factory.kw["bind"].dispose()

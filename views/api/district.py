@@ -1,9 +1,9 @@
 """The district's solve as JSON: the coordinator starts it, each retailer's run reports on it."""
 from __future__ import annotations
 
+from trucks.district import start_district_day_solve
 from trucks.solving import NothingToSolve, SolveAlreadyRunning
 
-from ..district import start_district_solve_in_background
 from ..planner.day import parse_day
 from ..planner.progress import solve_run_json
 from ..security import Permission
@@ -29,7 +29,7 @@ def district_solve(request):
     """Any retailer's truck may serve any compound; each retailer's part becomes its schedule."""
     date = parse_day(request.matchdict["date"])
     try:
-        runs = start_district_solve_in_background(request, date)
+        runs = start_district_day_solve(request, date, request.user.username)
     except SolveAlreadyRunning as running:
         raise ApiError(409, f"a solve of {date} is already {running.run.status}", run_id=running.run.id) from None
     except NothingToSolve as nothing:

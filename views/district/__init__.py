@@ -6,7 +6,6 @@ form and show the answer. An admin sees them as the coordinator does.
 """
 from __future__ import annotations
 
-import threading
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPFound, HTTPSeeOther
 from pyramid.view import view_config, view_defaults
@@ -18,7 +17,7 @@ from trucks.importer import FILE_NAMES, ImportFailed, import_day
 from trucks.live import local_today
 from trucks.models import Category, Compound, Retailer, SolveRun, SolveStatus, Stock, Truck, User
 from trucks.services import PlanningSettings
-from trucks.solving import NothingToSolve, SolveAlreadyRunning, dead_after
+from trucks.solving import NothingToSolve, SolveAlreadyRunning
 
 from ..i18n import category_name
 from ..planner.day import parse_day
@@ -136,31 +135,11 @@ def change_assignment(request):
     return back
 
 
-def start_district_solve_in_background(request, date) -> list[SolveRun]:
-    """Records the district's runs and solves them in a daemon thread once the request commits
-    (the thread's sessions must see the rows), as the planner's solve does."""
-    factory = request.registry["dbsession_factory"]
-    planning = PlanningSettings.from_settings(request.registry.settings)
-    runs = district.start_district_solve(request.dbsession, date, request.user.username,
-                                         time_limit=planning.time_limit,
-                                         dead_after_seconds=dead_after(request.registry.settings))
-    run_ids = [run.id for run in runs]
-
-    def start(committed: bool) -> None:
-        if committed:
-            threading.Thread(target=district.execute_district_solve, args=(factory, run_ids, planning),
-                             kwargs={"dead_after_seconds": dead_after(request.registry.settings)},
-                             name=f"district-solve-{run_ids[0]}", daemon=True).start()
-
-    request.tm.get().addAfterCommitHook(start)
-    return runs
-
-
 @view_config(route_name="district_solve", permission=Permission.DISTRICT_ASSIGNMENT_WRITE, request_method="POST")
 def solve(request):
     date = parse_day(request.matchdict["date"])
     try:
-        start_district_solve_in_background(request, date)
+        district.start_district_day_solve(request, date, request.user.username)
         _flash(request, "district.solve.started")
     except SolveAlreadyRunning:
         _flash(request, "district.solve.running", "error")

@@ -188,8 +188,14 @@ class SolveStatus(StrEnum):
         return (cls.QUEUED, cls.RUNNING)
 
 
+class RunKind(StrEnum):
+    SOLVE = "solve"
+    REPLAN = "replan"  # the published day re-planned from a time, a truck out of service
+
+
 class SolveRun(Base):
-    """One solve of a retailer's day, with live progress for the page that polls it.
+    """One solve (or re-plan, ``kind``) of a retailer's day, with live progress for the page
+    that polls it; ``asked`` keeps what a re-plan was asked (``truck_id``, ``from`` HH:MM).
 
     A worker claims the run (``worker``, ``attempts``) and writes ``heartbeat_at`` while it
     solves; a run whose heartbeat is older than ``trucks.solving.dead_after`` is abandoned.
@@ -220,6 +226,8 @@ class SolveRun(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     progress_key: Mapped[str] = mapped_column(String(60), default="")
     progress_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    kind: Mapped[str] = mapped_column(String(20), default=RunKind.SOLVE)
+    asked: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     @property
     def ended(self) -> bool:

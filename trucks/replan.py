@@ -22,14 +22,15 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduling import Compound, Problem, Result, Route, Truck, Unserved, UnservedReason, Visit, solve_day
 
 from .live import WINDOW_MINUTES, route_estimates, truck_by_code
-from .models import Publication, Schedule
+from .models import Publication, Schedule, Stock
 from .publishing import latest_publication, publish
-from .services import PlanningSettings, build_problem, load_schedule, store_schedule
+from .services import DayProblem, PlanningSettings, build_problem, load_schedule, store_schedule
 
 #: how far (minutes) the first search may move a published service start of a truck that still runs
 KEEP_MINUTES = 15.0
@@ -506,22 +507,10 @@ def _published_routes(
     return routes, reported, promised
 
 
-def replan_day(
-    dbsession: Session,
-    date: dt.date,
-    retailer_id: int,
-    settings: PlanningSettings,
-    *,
-    truck_code: str,
-    cut: dt.datetime,
-    user: str = "",
-) -> ReplanOutcome:
-    """Re-plans the retailer's published day from ``cut`` with ``truck_code`` out of service,
-    stores it as a new Schedule and publishes it as the next version.
-
-    Raises ReplanError when nothing is published, the truck is not the retailer's or not on
-    the day, or the cut is not on the date.
-    """
+def check_replan(dbsession: Session, date: dt.date, retailer_id: int, *, truck_code: str, cut: dt.datetime) -> Publication:
+    """The published version a re-plan would start from; raises ReplanError when nothing is
+    published or the cut is not on the date, NotOnThisDay when the truck is not the retailer's
+    or not loaded on the day. Cheap: a request checks this before it queues the re-plan."""
     if cut.date() != date:
         raise ReplanError(f"{cut:%Y-%m-%d %H:%M} is not on {date}")
     publication = latest_publication(dbsession, date, retailer_id)
@@ -530,9 +519,32 @@ def replan_day(
     truck = truck_by_code(dbsession, truck_code)
     if truck is None or truck.retailer_id != retailer_id:
         raise NotOnThisDay(f"no truck {truck_code!r} in this retailer's fleet")
-    day = build_problem(dbsession, date, retailer_id, settings)
-    if truck_code not in day.truck_ids:
+    if dbsession.scalar(select(Stock.id).where(Stock.truck_id == truck.id, Stock.date == date).limit(1)) is None:
         raise NotOnThisDay(f"truck {truck_code} is not loaded on {date}")
+    return publication
+
+
+@dataclass(frozen=True)
+class PlannedReplan:
+    """A re-plan computed and not yet stored (``store_replan`` stores and publishes it)."""
+
+    replan: Replan
+    day: DayProblem
+    result: Result
+    publication: Publication
+    truck_code: str
+    cut: dt.datetime
+    settings: PlanningSettings
+
+
+def plan_replan(
+    dbsession: Session, date: dt.date, retailer_id: int, settings: PlanningSettings, *, truck_code: str,
+    cut: dt.datetime,
+) -> PlannedReplan:
+    """Re-plans the retailer's published day from ``cut`` with ``truck_code`` out of service;
+    writes nothing (the search takes up to ``settings.time_limit``)."""
+    publication = check_replan(dbsession, date, retailer_id, truck_code=truck_code, cut=cut)
+    day = build_problem(dbsession, date, retailer_id, settings)
     published = load_schedule(dbsession, publication.schedule_id)
     routes, reported, promised = _published_routes(dbsession, published, day.truck_ids)
     replan = replan_routes(
@@ -547,16 +559,33 @@ def replan_day(
     result = Result(
         routes=replan.routes, unserved=replan.unserved + still_unserved, travel_minutes=replan.travel_minutes,
         seconds=replan.seconds, iterations=0, seed=settings.seed)
-    schedule = store_schedule(dbsession, replace(day, settled=settled), result, params={
+    return PlannedReplan(replan, replace(day, settled=settled), result, publication, truck_code, cut, settings)
+
+
+def store_replan(dbsession: Session, planned: PlannedReplan, user: str = "") -> ReplanOutcome:
+    """Stores the re-plan as a new Schedule and publishes it as the next version."""
+    replan, settings = planned.replan, planned.settings
+    schedule = store_schedule(dbsession, planned.day, planned.result, params={
         "solver": settings.solver, "time_limit": settings.time_limit,
         "replan": {
-            "truck": truck_code, "from": cut.strftime("%H:%M"), "base_version": publication.version,
+            "truck": planned.truck_code, "from": planned.cut.strftime("%H:%M"),
+            "base_version": planned.publication.version,
             "kept": len(replan.kept), "reserved": len(replan.reserved), "dropped": len(replan.dropped),
             "moved": len(replan.moved), "moved_mean": round(replan.moved_mean, 1),
             "moved_max": round(replan.moved_max, 1), "searches": replan.searches,
         },
     })
-    return ReplanOutcome(replan, schedule, publish(dbsession, schedule, user), publication.version)
+    return ReplanOutcome(replan, schedule, publish(dbsession, schedule, user), planned.publication.version)
+
+
+def replan_day(
+    dbsession: Session, date: dt.date, retailer_id: int, settings: PlanningSettings, *, truck_code: str,
+    cut: dt.datetime, user: str = "",
+) -> ReplanOutcome:
+    """Re-plans in this process and publishes (``foodtrucks replan``; the page and the API
+    queue a run instead, ``trucks.solving.start_day_replan``)."""
+    planned = plan_replan(dbsession, date, retailer_id, settings, truck_code=truck_code, cut=cut)
+    return store_replan(dbsession, planned, user)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from celery import current_task
 from sqlalchemy import and_, exists, func, or_, select, update
@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduling import solve_day
 
-from .models import Demand, Retailer, SolveRun, SolveStatus, Stock, Truck, utcnow
+from .models import Demand, Retailer, RunKind, SolveRun, SolveStatus, Stock, Truck, utcnow
 from .pieces import RunStopped, piece_solver, solve_piece_of_run, split_settings
+from .replan import ReplanError, check_replan, plan_replan, store_replan
 from .services import PlanningSettings, build_problem, store_schedule
 from .tasks import get_task, has_broker, task
 
@@ -74,11 +75,11 @@ def is_alive(run: SolveRun, dead_after_seconds: float, now: dt.datetime | None =
 def start_solve_run(
     dbsession: Session, date: dt.date, retailer_id: int, user: str = "", *,
     time_limit: float = PlanningSettings.time_limit, dead_after_seconds: float = DEAD_AFTER_SECONDS,
-    district: bool = False,
+    district: bool = False, kind: RunKind = RunKind.SOLVE, asked: Mapping | None = None,
 ) -> SolveRun:
-    """Records a queued run, or refuses while another run of the day is alive (an abandoned
-    one is marked failed first). A ``district`` run (part of a solve of every retailer at once)
-    needs demand in the district, not its own."""
+    """Records a queued run, or refuses while another run (a solve or a re-plan) of the day is
+    alive (an abandoned one is marked failed first). A ``district`` run (part of a solve of
+    every retailer at once) needs demand in the district, not its own."""
     # The day's write lock before anything is read: a row lock on PostgreSQL, the database's
     # write lock on SQLite. A second start waits here and then sees the first one's run.
     dbsession.execute(update(Retailer).where(Retailer.id == retailer_id).values(name=Retailer.name)
@@ -99,7 +100,7 @@ def start_solve_run(
     dbsession.flush()  # the abandoned run leaves the one-active-run index before the new one enters
     run = SolveRun(date=date, retailer_id=retailer_id, status=SolveStatus.QUEUED, created_by=user,
                    progress=0.0, message="", time_limit=time_limit, heartbeat_at=now, attempts=0,
-                   progress_key="queued", progress_params={})
+                   progress_key="queued", progress_params={}, kind=kind, asked=dict(asked or {}))
     dbsession.add(run)
     dbsession.flush()
     return run
@@ -134,6 +135,9 @@ class Claim:
     retailer_id: int
     time_limit: float
     attempt: int
+    kind: str
+    asked: dict
+    user: str
 
 
 def claim_run(session_factory: sessionmaker, run_id: int, worker: str, dead_after_seconds: float) -> Claim | None:
@@ -154,7 +158,8 @@ def claim_run(session_factory: sessionmaker, run_id: int, worker: str, dead_afte
         if not claimed:
             return None
         run = session.get(SolveRun, run_id)
-        return Claim(run_id, worker, run.date, run.retailer_id, run.time_limit, run.attempts)
+        return Claim(run_id, worker, run.date, run.retailer_id, run.time_limit, run.attempts, run.kind,
+                     dict(run.asked), run.created_by)
 
 
 def _owned(claim: Claim):
@@ -178,6 +183,10 @@ class RunWatch:
         key = getattr(message, "key", "")  # the engine's lines carry a catalog key (scheduling.progress)
         self._latest = {"progress": min(fraction, 0.99), "progress_key": key,
                         "progress_params": getattr(message, "params", {}), "message": "" if key else message[:500]}
+
+    def step(self, key: str, fraction: float, **params) -> None:
+        """A progress line of our own (a catalog key), written with the next heartbeat."""
+        self._latest = {"progress": fraction, "progress_key": key, "progress_params": params, "message": ""}
 
     def __enter__(self) -> RunWatch:
         self._thread.start()
@@ -222,6 +231,8 @@ def execute_solve_run(
         log.info("solve run %s is finished, cancelled or alive elsewhere: nothing to do", run_id)
         return None
     try:
+        if claim.kind == RunKind.REPLAN:
+            return _execute_replan(session_factory, claim, planning)
         with RunWatch(session_factory, claim) as watch:
             with session_factory() as session:
                 day = build_problem(session, claim.date, claim.retailer_id, planning)
@@ -256,17 +267,52 @@ def execute_solve_run(
             return schedule.id
     except RunStopped:  # cancelled or taken over while its pieces were solved: nothing to store
         return None
+    except ReplanError as refused:  # the day changed since the request checked it: no traceback
+        _record_failure(session_factory, claim, refused)
+        return None
     except Exception as exc:  # the run must end visibly failed whatever went wrong
         log.exception("solve run %s failed", run_id)
-        try:
-            with session_factory.begin() as session:
-                session.execute(update(SolveRun).where(_owned(claim)).values(
-                    status=SolveStatus.FAILED, finished_at=utcnow(), progress_key="failed",
-                    progress_params={"error": f"{type(exc).__name__}: {exc}"[:500]},
-                    message=f"{type(exc).__name__}: {exc}"[:2000]))
-        except Exception:
-            log.exception("could not record the failure of solve run %s", run_id)
+        _record_failure(session_factory, claim, exc)
         return None
+
+
+def _record_failure(session_factory: sessionmaker, claim: Claim, exc: Exception) -> None:
+    try:
+        with session_factory.begin() as session:
+            session.execute(update(SolveRun).where(_owned(claim)).values(
+                status=SolveStatus.FAILED, finished_at=utcnow(), progress_key="failed",
+                progress_params={"error": f"{type(exc).__name__}: {exc}"[:500]},
+                message=f"{type(exc).__name__}: {exc}"[:2000]))
+    except Exception:
+        log.exception("could not record the failure of solve run %s", claim.run_id)
+
+
+def _execute_replan(session_factory: sessionmaker, claim: Claim, planning: PlanningSettings) -> int | None:
+    """A re-plan run: computed while the watch beats, then stored and published in the same
+    transaction that marks the run done, so a run cancelled before then publishes nothing."""
+    cut = dt.datetime.combine(claim.date, dt.time.fromisoformat(claim.asked["from"]))
+    with session_factory() as session:
+        with RunWatch(session_factory, claim) as watch:
+            watch.step("replanning", 0.1, truck=claim.asked["truck_id"], at=claim.asked["from"])
+            planned = plan_replan(session, claim.date, claim.retailer_id,
+                                  replace(planning, time_limit=claim.time_limit),
+                                  truck_code=claim.asked["truck_id"], cut=cut)
+        if watch.lost.is_set():
+            return None
+        outcome = store_replan(session, planned, claim.user)
+        replan = outcome.replan
+        finished = session.execute(update(SolveRun).where(_owned(claim)).values(
+            status=SolveStatus.DONE, progress=1.0, finished_at=utcnow(), heartbeat_at=utcnow(),
+            schedule_id=outcome.schedule.id, progress_key="replanned", progress_params={
+                "truck": planned.truck_code, "at": claim.asked["from"], "version": outcome.publication.version,
+                "kept": len(replan.kept), "reserved": len(replan.reserved), "dropped": len(replan.dropped),
+                "moved": len(replan.moved), "mean": round(replan.moved_mean), "max": round(replan.moved_max)},
+            message="").execution_options(synchronize_session=False)).rowcount == 1
+        if not finished:  # cancelled after the last heartbeat: publish nothing
+            session.rollback()
+            return None
+        session.commit()
+        return outcome.schedule.id
 
 
 def recover_abandoned_runs(
@@ -320,6 +366,21 @@ def this_worker() -> str:
     """The Celery worker's name and this process's id (host and pid when run eagerly)."""
     hostname = current_task.request.hostname if current_task else None
     return f"{hostname}:{os.getpid()}" if hostname else worker_name()
+
+
+def start_day_replan(request, date: dt.date, retailer_id: int, user: str, *, truck_code: str,
+                     cut: dt.datetime) -> SolveRun:
+    """The page's and the API's re-plan: checked at once (ReplanError: nothing published, a
+    truck not on the day), then a queued re-plan run, sent to the workers once the request
+    commits. It shares the day's one active run with solves: a day never has two writers."""
+    check_replan(request.dbsession, date, retailer_id, truck_code=truck_code, cut=cut)
+    settings = request.registry.settings
+    run = start_solve_run(request.dbsession, date, retailer_id, user=user,
+                          time_limit=PlanningSettings.from_settings(settings).time_limit,
+                          dead_after_seconds=dead_after(settings), kind=RunKind.REPLAN,
+                          asked={"truck_id": truck_code, "from": cut.strftime("%H:%M")})
+    request.task(solve_run).delay(run.id)
+    return run
 
 
 @task()

@@ -3,14 +3,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+import webtest
 from sqlalchemy import select
 
+from tests.conftest import app_settings_for
 from tests.factories import DAY, make_day, make_user
 from tests.fieldday import publish_day
 from tests.views.api_helpers import api_login, documented
 from tests.views.planner_helpers import login, solve_now
-from trucks.models import Retailer, Role
+from trucks.models import Retailer, Role, SolveRun
 from trucks.publishing import latest_publication, publish
+from trucks.solving import start_solve_run
+from views import main
 
 URL = f"/api/days/{DAY.isoformat()}"
 
@@ -19,47 +24,99 @@ def _busier_truck(schedule):
     return max(schedule.routes, key=lambda r: len(r.stops)).truck
 
 
-def test_planner_page_replans_a_published_day_and_shows_the_new_version(testapp, dbsession):
-    day = make_day(dbsession, prefix="RV1")
-    make_user(dbsession, Role.PLANNER, username="planner-rv1", retailer=day.retailer)
+@pytest.fixture
+def committed(file_database):
+    """The real app on a committed SQLite file: a re-plan is a run whose task leaves once the
+    request commits (testing.ini runs it eagerly, in the sending process)."""
+    settings = app_settings_for(file_database)
+    settings["scheduling.time_limit_seconds"] = "1"
+    app = main({}, **settings)
+    factory = app.registry["dbsession_factory"]
+    yield webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"}), factory
+    factory.kw["bind"].dispose()
+
+
+def _published(factory, prefix: str, username: str):
+    """A solved and published day of one retailer, and its planner; returns what tests need."""
+    with factory.begin() as session:
+        day = make_day(session, prefix=prefix)
+        make_user(session, Role.PLANNER, username=username, retailer=day.retailer)
+        schedule = solve_now(session, day)
+        publish(session, schedule, username)
+        broken = _busier_truck(schedule)
+        orphans = {s.compound.code for r in schedule.routes if r.truck_id == broken.id for s in r.stops}
+        return day.retailer.id, broken.id, broken.code, orphans
+
+
+def _version(factory, retailer_id: int) -> int:
+    with factory() as session:
+        return latest_publication(session, DAY, retailer_id).version
+
+
+def test_planner_page_queues_a_replan_and_shows_the_version_it_published(committed):
+    testapp, factory = committed
+    retailer_id, broken_id, broken_code, _ = _published(factory, "RV1", "planner-rv1")
     login(testapp, "planner-rv1")
-    page = testapp.get(f"/plan/{DAY.isoformat()}")
-    assert page.html.select_one("#replan-form") is None  # nothing published: nothing to re-plan
-    schedule = solve_now(dbsession, day)
-    publish(dbsession, schedule, "planner-rv1")
     form = testapp.get(f"/plan/{DAY.isoformat()}").forms["replan-form"]
-    broken = _busier_truck(schedule)
-    form["truck_id"] = str(broken.id)
+    form["truck_id"] = str(broken_id)
     form["from"] = "25:00"
     refused = form.submit(status=303).follow()
     assert "HH:MM" in refused.text or "时:分" in refused.text
     form = refused.forms["replan-form"]
-    form["truck_id"] = str(broken.id)
+    form["truck_id"] = str(broken_id)
     form["from"] = "07:00"
-    shown = form.submit(status=303).follow()
-    assert latest_publication(dbsession, DAY, day.retailer.id).version == 2
-    assert "/versions/2" in shown.request.url
-    assert f"{broken.code} 自 07:00 停运" in shown.text
+    day_page = form.submit(status=303).follow()
+    assert _version(factory, retailer_id) == 2
+    notice = day_page.html.select_one("#last-replan")
+    assert notice is not None and f"{broken_code} 自 07:00 停运" in notice.text
+    assert "第 2 版" in notice.text
+    shown = day_page.click(href="/versions/2")
+    assert shown.request.path == f"/plan/{DAY.isoformat()}/versions/2"
+    testapp.get("/lang/en")
+    assert f"{broken_code} out of service from 07:00" in testapp.get(f"/plan/{DAY.isoformat()}").text
 
 
-def test_api_replans_and_publishes_with_a_documented_answer(testapp, dbsession):
-    day = make_day(dbsession, prefix="RV2")
-    make_user(dbsession, Role.PLANNER, username="planner-rv2", retailer=day.retailer)
+def test_api_queues_a_replan_and_its_run_names_the_published_version(committed):
+    testapp, factory = committed
+    retailer_id, _, broken_code, orphans = _published(factory, "RV2", "planner-rv2")
     headers = {"X-CSRF-Token": api_login(testapp, "planner-rv2")}
-    body = {"truck_id": day.trucks[0].code, "from": "11:00"}
-    refused = testapp.post_json(URL + "/replans", body, headers=headers, status=409)
-    assert "nothing is published" in documented(testapp, refused, "post_replan")["error"]
-    schedule = solve_now(dbsession, day)
-    publish(dbsession, schedule, "planner-rv2")
-    bad = testapp.post_json(URL + "/replans", {**body, "from": "eleven"}, headers=headers, status=422)
+    bad = testapp.post_json(URL + "/replans", {"truck_id": broken_code, "from": "eleven"}, headers=headers,
+                            status=422)
     assert documented(testapp, bad, "post_replan")["problems"][0]["field"] == "from"
-    broken = _busier_truck(schedule)
-    answer = documented(testapp, testapp.post_json(
-        URL + "/replans", {"truck_id": broken.code, "from": "07:00"}, headers=headers, status=201), "post_replan")
-    assert answer["publication"]["version"] == 2 and answer["base_version"] == 1
-    orphans = {s.compound.code for r in schedule.routes if r.truck_id == broken.id for s in r.stops}
-    assert set(answer["reserved"]) | set(answer["dropped"]) == orphans - set(answer["kept"])
-    assert {u["compound_id"] for u in answer["unserved"]} >= set(answer["dropped"])
+    queued = testapp.post_json(URL + "/replans", {"truck_id": broken_code, "from": "07:00"}, headers=headers,
+                               status=202)
+    started = documented(testapp, queued, "post_replan")
+    assert started["kind"] == "replan" and started["asked"] == {"truck_id": broken_code, "from": "07:00"}
+    run = documented(testapp, testapp.get(queued.location), "get_solve_run")
+    assert run["status"] == "done" and run["finished"] and run["published_version"] == 2, run["message"]
+    assert _version(factory, retailer_id) == 2
+    figures = run["figures"]
+    assert figures["truck"] == broken_code and figures["version"] == 2
+    assert figures["reserved"] + figures["dropped"] <= len(orphans)
+    assert testapp.get(URL + "/publications/2", headers=headers).json["publication"]["version"] == 2
+
+
+def test_api_refuses_a_replan_before_anything_is_published(testapp, dbsession):
+    day = make_day(dbsession, prefix="RV9")
+    make_user(dbsession, Role.PLANNER, username="planner-rv9", retailer=day.retailer)
+    headers = {"X-CSRF-Token": api_login(testapp, "planner-rv9")}
+    refused = testapp.post_json(URL + "/replans", {"truck_id": day.trucks[0].code, "from": "11:00"},
+                                headers=headers, status=409)
+    assert "nothing is published" in documented(testapp, refused, "post_replan")["error"]
+    assert dbsession.scalar(select(SolveRun.id).where(SolveRun.retailer_id == day.retailer.id)) is None
+
+
+def test_a_replan_waits_for_a_running_solve_of_the_same_day(testapp, dbsession):
+    """One writer per day: a re-plan while a solve is queued is refused."""
+    day = make_day(dbsession, prefix="RV8")
+    make_user(dbsession, Role.PLANNER, username="planner-rv8", retailer=day.retailer)
+    publish(dbsession, solve_now(dbsession, day), "planner-rv8")
+    start_solve_run(dbsession, DAY, day.retailer.id, "someone")
+    headers = {"X-CSRF-Token": api_login(testapp, "planner-rv8")}
+    busy = testapp.post_json(URL + "/replans", {"truck_id": day.trucks[0].code, "from": "11:00"},
+                             headers=headers, status=409)
+    assert "already queued" in documented(testapp, busy, "post_replan")["error"]
+    assert latest_publication(dbsession, DAY, day.retailer.id).version == 1
 
 
 def test_a_driver_may_not_replan(testapp, dbsession):
@@ -133,8 +190,8 @@ def test_a_planner_cannot_replan_or_insert_with_another_retailers_truck_or_compo
     make_user(dbsession, Role.PLANNER, username="planner-rv7", retailer=mine.day.retailer)
     headers = {"X-CSRF-Token": api_login(testapp, "planner-rv7")}
     own = testapp.post_json(URL + "/replans", {"truck_id": mine.day.trucks[1].code, "from": "07:00"},
-                            headers=headers, status=201)  # the rightful request succeeds
-    assert own.json["publication"]["version"] == 2
+                            headers=headers, status=202)  # the rightful request is queued
+    assert own.json["kind"] == "replan"
     foreign = testapp.post_json(URL + "/replans", {"truck_id": other.trucks[0].code, "from": "07:00"},
                                 headers=headers, status=404)
     documented(testapp, foreign, "post_replan")
@@ -143,4 +200,4 @@ def test_a_planner_cannot_replan_or_insert_with_another_retailers_truck_or_compo
                                               "truck_id": mine.day.trucks[0].code, "position": 0},
                       headers=headers, status=404)
     assert latest_publication(dbsession, DAY, other.retailer.id).version == 1
-    assert latest_publication(dbsession, DAY, mine.day.retailer.id).version == 2
+    assert dbsession.scalars(select(SolveRun.retailer_id)).all() == [mine.day.retailer.id]

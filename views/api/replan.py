@@ -6,10 +6,12 @@ from pyramid.httpexceptions import HTTPNotFound
 
 from trucks.live import FieldInputError, parse_clock
 from trucks.publishing import PublishError
-from trucks.replan import NotOnThisDay, ReplanError, insert_urgent, replan_day, urgent_options
+from trucks import solving
+from trucks.replan import NotOnThisDay, ReplanError, insert_urgent, urgent_options
 from trucks.services import PlanningSettings, local_time
 
 from ..planner.day import PlanDay
+from ..planner.progress import solve_run_json
 from ..security import Permission
 from .errors import ApiError, field_problem
 from .inputs import integer_field, json_object, text_field
@@ -20,51 +22,36 @@ from .spec import QueryParam, Reply, api_view
 @planner_view(
     "api_replan",
     "POST",
-    summary="Take a truck out of service from a time; re-plan the rest of the day and publish it",
+    summary="Take a truck out of service from a time: re-plan the rest of the day on a worker and publish it",
     permission=Permission.PLAN_PUBLISH,
     request_body={"application/json": "ReplanRequest"},
     responses={
-        201: Reply("re-planned and published as the next version", "Replanned"),
+        202: Reply("queued: poll the run (its URL is in Location); once done its schedule is published", "SolveRun"),
         404: Reply("the truck is not one of the retailer's trucks loaded for the day", "Error"),
-        409: Reply("nothing published yet", "Error"),
+        409: Reply("nothing published yet, or a solve or re-plan of this day is still running", "Error"),
         422: Reply("the time is not HH:MM", "Error"),
     },
 )
 def replan(request):
     """Stops served or under way stay as the drivers reported them; the other trucks start where
-    they are with what they still carry; windows move as little as the fleet allows."""
+    they are with what they still carry; windows move as little as the fleet allows. The run's
+    ``progress_params`` name the published version once it is done."""
     day = PlanDay(request)
     body = json_object(request)
     truck_code = text_field(body, "truck_id")
+    cut = _clock(day, text_field(body, "from"))
     try:
-        cut = parse_clock(day.date, text_field(body, "from"))
-    except FieldInputError as bad:
-        raise ApiError(422, str(bad), [field_problem("from", bad.code, str(bad))]) from None
-    planning = PlanningSettings.from_settings(request.registry.settings)
-    try:
-        outcome = replan_day(request.dbsession, day.date, day.retailer_id, planning, truck_code=truck_code,
-                             cut=cut, user=request.user.username)
+        run = solving.start_day_replan(request, day.date, day.retailer_id, request.user.username,
+                                       truck_code=truck_code, cut=cut)
     except NotOnThisDay:
         raise HTTPNotFound() from None
-    except (ReplanError, PublishError) as refused:
+    except solving.SolveAlreadyRunning as running:
+        raise ApiError(409, f"a run of {day.date} is already {running.run.status}", run_id=running.run.id) from None
+    except (ReplanError, solving.NothingToSolve) as refused:
         raise ApiError(409, str(refused)) from None
-    result = outcome.replan
-    request.response.status = 201
-    request.response.location = request.route_url(
-        "api_publication", date=day.date.isoformat(), version=outcome.publication.version)
-    return {
-        "publication": publication_json(request.dbsession, outcome.publication),
-        "base_version": outcome.base_version,
-        "truck_id": truck_code,
-        "from": cut.strftime("%H:%M"),
-        "kept": list(result.kept),
-        "reserved": list(result.reserved),
-        "dropped": list(result.dropped),
-        "moved": [{"compound_id": m.compound_id, "minutes": round(m.minutes, 1), "truck_before": m.truck_before,
-                   "truck_after": m.truck_after} for m in result.moved],
-        "unserved": [{"compound_id": u.compound_id, "reason": str(u.reason)} for u in result.unserved],
-        "seconds": round(result.seconds, 2),
-    }
+    request.response.status = 202
+    request.response.location = request.route_url("api_solve_run", run_id=run.id)
+    return solve_run_json(request, run)
 
 
 COMPOUND = QueryParam("compound_id", "the urgent compound's code", {"type": "string"})

@@ -112,6 +112,11 @@ COMPONENTS: dict[str, dict] = {
             "created_at": LOCAL_TIME,
             "created_by": STRING,
             "schedule_id": nullable(INTEGER),
+            "kind": {"enum": ["solve", "replan"]},
+            "asked": {"type": "object", "description": "a re-plan's truck_id and from (HH:MM)"},
+            "published_version": {**nullable(INTEGER), "description": "the version a finished re-plan published"},
+            "figures": {"type": "object", "description": "the finished run's figures (a re-plan's kept, reserved, "
+                        "dropped, moved, mean and max minutes moved)"},
         }
     ),
     "ScheduleStop": obj(
@@ -251,20 +256,6 @@ COMPONENTS: dict[str, dict] = {
         {
             "truck_id": {**STRING, "description": "the truck out of service (its code)"},
             "from": {**STRING, "pattern": r"^\d{1,2}:\d{2}$", "description": "HH:MM on the day: out of service from then"},
-        }
-    ),
-    "Replanned": obj(
-        {
-            "publication": ref("Publication"),
-            "base_version": {**INTEGER, "description": "the version that was re-planned"},
-            "truck_id": STRING,
-            "from": STRING,
-            "kept": {**array(STRING), "description": "compounds whose stop stays as it happened"},
-            "reserved": {**array(STRING), "description": "the truck's later compounds another truck now serves"},
-            "dropped": {**array(STRING), "description": "the truck's later compounds no truck can take today"},
-            "moved": array(obj({"compound_id": STRING, "minutes": NUMBER, "truck_before": STRING, "truck_after": STRING})),
-            "unserved": array(obj({"compound_id": STRING, "reason": STRING})),
-            "seconds": NUMBER,
         }
     ),
     "UrgentOption": obj(

@@ -3,7 +3,7 @@ the request's language from the key and parameters the run recorded (``planner.p
 """
 from __future__ import annotations
 
-from trucks.models import SolveRun, SolveStatus
+from trucks.models import RunKind, SolveRun, SolveStatus
 from trucks.solving import dead_after, is_alive
 
 from ..api.inputs import local_timestamp
@@ -39,4 +39,9 @@ def solve_run_json(request, run: SolveRun) -> dict:
         "created_at": local_timestamp(run.created_at),
         "created_by": run.created_by,
         "schedule_id": run.schedule_id,
+        "kind": run.kind,
+        "asked": run.asked,
+        "published_version": run.progress_params.get("version") if run.kind == RunKind.REPLAN
+        and run.status == SolveStatus.DONE else None,
+        "figures": run.progress_params if run.status == SolveStatus.DONE else {},
     }

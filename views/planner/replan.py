@@ -8,7 +8,8 @@ from pyramid.view import view_config, view_defaults
 
 from trucks.live import FieldInputError, parse_clock
 from trucks.publishing import PublishError
-from trucks.replan import ReplanError, insert_urgent, replan_day, urgent_options
+from trucks.replan import ReplanError, insert_urgent, urgent_options
+from trucks.solving import NothingToSolve, SolveAlreadyRunning, start_day_replan
 from trucks.services import PlanningSettings
 
 from ..security import Permission
@@ -23,33 +24,28 @@ def replan_form(request):
 
 @view_config(route_name="plan_replan", request_method="POST", permission=Permission.PLAN_PUBLISH)
 def replan(request):
-    """Re-plans and publishes at once (the next version), then shows that version."""
+    """Queues the re-plan on the workers and goes back to the day page, which follows its
+    progress like a solve's and then links the version it published."""
     day = PlanDay(request)
     truck = next((t for t in day.trucks if str(t.id) == request.POST.get("truck_id")), None)
     if truck is None:
-        request.session.flash(request.t("replan.refused.truck"), "error")
-        return HTTPSeeOther(day.url("plan_day", _anchor="replan"))
-    planning = PlanningSettings.from_settings(request.registry.settings)
+        return _refused(request, day, request.t("replan.refused.truck"))
     try:
         cut = parse_clock(day.date, request.POST.get("from", ""))
-        outcome = replan_day(request.dbsession, day.date, day.retailer_id, planning, truck_code=truck.code,
-                             cut=cut, user=request.user.username)
+        start_day_replan(request, day.date, day.retailer_id, request.user.username, truck_code=truck.code, cut=cut)
     except FieldInputError:
-        request.session.flash(request.t("replan.refused.time"), "error")
-        return HTTPSeeOther(day.url("plan_day", _anchor="replan"))
-    except (ReplanError, PublishError) as refused:
-        request.session.flash(request.t("replan.refused.other", reason=str(refused)), "error")
-        return HTTPSeeOther(day.url("plan_day", _anchor="replan"))
-    result = outcome.replan
-    request.session.flash(request.t(
-        "replan.done", truck=truck.code, at=cut.strftime("%H:%M"), version=outcome.publication.version,
-        kept=len(result.kept), reserved=len(result.reserved), dropped=len(result.dropped),
-        moved=len(result.moved), mean=round(result.moved_mean), max=round(result.moved_max)), "info")
-    for unserved in result.unserved:
-        request.session.flash(request.t(
-            "replan.unserved", compound=unserved.compound_id,
-            reason=request.t(f"replan.reason.{unserved.reason}")), "info")
-    return HTTPSeeOther(day.url("plan_version", version=outcome.publication.version))
+        return _refused(request, day, request.t("replan.refused.time"))
+    except SolveAlreadyRunning:
+        return _refused(request, day, request.t("replan.refused.running"))
+    except (ReplanError, NothingToSolve) as refused:
+        return _refused(request, day, request.t("replan.refused.other", reason=str(refused)))
+    request.session.flash(request.t("replan.queued", truck=truck.code, at=cut.strftime("%H:%M")), "info")
+    return HTTPSeeOther(day.url("plan_day", _anchor="solve-progress"))
+
+
+def _refused(request, day: PlanDay, message: str) -> HTTPSeeOther:
+    request.session.flash(message, "error")
+    return HTTPSeeOther(day.url("plan_day", _anchor="replan"))
 
 
 @view_defaults(route_name="plan_urgent", permission=Permission.PLAN_READ, renderer="planner/urgent.jinja2")

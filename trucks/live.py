@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from .models import (
+    BreakdownReport,
+    BreakdownStatus,
     Category,
     CommitteeReport,
     Compound,
@@ -27,6 +29,7 @@ from .models import (
     StopEvent,
     StopEventKind,
     Truck,
+    utcnow,
 )
 from .publishing import latest_publication
 
@@ -623,3 +626,49 @@ def record_stop_event(
     dbsession.add(event)
     dbsession.flush()
     return event
+
+
+def report_breakdown(
+    dbsession: Session, truck: Truck, date: dt.date, *, at: dt.datetime | None = None, created_by: str = "",
+) -> BreakdownReport:
+    """Records a driver's "broken down from ``at``" (now when not given) for the truck's
+    published route of the date; a report the planner has not decided yet is corrected, not
+    repeated. Raises LookupError when the truck has no published route that day."""
+    if _current_route(dbsession, truck, date) is None:
+        raise LookupError(f"truck {truck.code} has no published route on {date}")
+    if at is None:
+        at = local_now()
+        if at.date() != date:
+            raise FieldInputError("from", "time_required", f"give the time (HH:MM); {date} is not today")
+    elif at.date() != date:
+        raise FieldInputError("from", "time_other_date", f"{at:%Y-%m-%d %H:%M} is not on the route's date {date}",
+                              date=date)
+    report = open_breakdown(dbsession, truck, date)
+    if report is None:
+        report = BreakdownReport(truck_id=truck.id, date=date, status=BreakdownStatus.REPORTED)
+        dbsession.add(report)
+    report.at, report.created_by = at, created_by
+    dbsession.flush()
+    return report
+
+
+def open_breakdown(dbsession: Session, truck: Truck, date: dt.date) -> BreakdownReport | None:
+    """The truck's breakdown report of the date the planner has not decided yet."""
+    return dbsession.scalar(select(BreakdownReport).where(
+        BreakdownReport.truck_id == truck.id, BreakdownReport.date == date,
+        BreakdownReport.status == BreakdownStatus.REPORTED))
+
+
+def day_breakdowns(dbsession: Session, date: dt.date, retailer_id: int) -> list[BreakdownReport]:
+    """The retailer's trucks' breakdown reports of the date, newest first (the day page)."""
+    return list(dbsession.scalars(
+        select(BreakdownReport).join(Truck, BreakdownReport.truck_id == Truck.id)
+        .where(BreakdownReport.date == date, Truck.retailer_id == retailer_id)
+        .order_by(BreakdownReport.id.desc())))
+
+
+def decide_breakdown(report: BreakdownReport, status: BreakdownStatus, user: str, *, run_id: int | None = None) -> None:
+    """The planner's decision on an undecided report; ValueError when it was decided already."""
+    if report.status != BreakdownStatus.REPORTED:
+        raise ValueError(f"breakdown report {report.id} was already {report.status}")
+    report.status, report.decided_by, report.decided_at, report.run_id = status, user, utcnow(), run_id

@@ -481,6 +481,31 @@ class StopEvent(Base):
     stop: Mapped[ScheduleStop] = relationship()
 
 
+class BreakdownStatus(StrEnum):
+    REPORTED = "reported"  # waiting for the planner
+    CONFIRMED = "confirmed"  # a re-plan run was started from it
+    DISMISSED = "dismissed"
+
+
+class BreakdownReport(Base):
+    """A driver's "truck broken down from HH:MM" on a day: the planner confirms it (which starts
+    a re-plan run with the truck out of service from then) or dismisses it."""
+
+    __tablename__ = "breakdown_reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    truck_id: Mapped[int] = mapped_column(ForeignKey("trucks.id"), index=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)  # local time the truck stopped
+    status: Mapped[str] = mapped_column(String(20), default=BreakdownStatus.REPORTED)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    decided_by: Mapped[str] = mapped_column(String(100), default="")
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("solve_runs.id"), nullable=True)
+
+    truck: Mapped[Truck] = relationship()
+
+
 class ReportDecision(StrEnum):
     """A planner's answer to a committee's report."""
 

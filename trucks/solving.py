@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduling import solve_day
 
-from .models import Demand, Retailer, RunKind, SolveRun, SolveStatus, Stock, Truck, utcnow
+from .live import decide_breakdown
+from .models import BreakdownReport, BreakdownStatus, Demand, Retailer, RunKind, SolveRun, SolveStatus, Stock, Truck, utcnow
 from .pieces import RunStopped, piece_solver, solve_piece_of_run, split_settings
 from .replan import ReplanError, check_replan, plan_replan, store_replan
 from .services import PlanningSettings, build_problem, store_schedule
@@ -380,6 +381,15 @@ def start_day_replan(request, date: dt.date, retailer_id: int, user: str, *, tru
                           dead_after_seconds=dead_after(settings), kind=RunKind.REPLAN,
                           asked={"truck_id": truck_code, "from": cut.strftime("%H:%M")})
     request.task(solve_run).delay(run.id)
+    return run
+
+
+def confirm_breakdown(request, report: BreakdownReport, user: str) -> SolveRun:
+    """The planner confirms a driver's breakdown report: a re-plan run with its truck out of
+    service from the reported time (refused like any re-plan: ReplanError, SolveAlreadyRunning)."""
+    run = start_day_replan(request, report.date, report.truck.retailer_id, user, truck_code=report.truck.code,
+                           cut=report.at)
+    decide_breakdown(report, BreakdownStatus.CONFIRMED, user, run_id=run.id)
     return run
 
 

@@ -43,6 +43,7 @@ def includeme(config) -> None:
     config.add_route("plan_urgent", "/plan/{date}/urgent")
     config.add_route("plan_week", "/plan/{date}/week")
     config.add_route("plan_report_decision", "/plan/{date}/reports/{report_id}")
+    config.add_route("plan_breakdown", "/plan/{date}/breakdowns/{breakdown_id}")
 
     # the district's coordinator (an admin too): the day of every retailer, the assignment, users
     config.add_route("district_home", "/district")
@@ -58,6 +59,7 @@ def includeme(config) -> None:
     config.add_route("driver_day", "/driver/{date}")
     config.add_route("driver_sheet", "/driver/{date}/sheet")
     config.add_route("driver_stop_event", "/driver/{date}/stops/{stop_id}")
+    config.add_route("driver_breakdown", "/driver/{date}/breakdown")
 
     # JSON API: the same data and permissions as the pages
     config.add_route("api_openapi", "/api/openapi.json")
@@ -83,3 +85,4 @@ def includeme(config) -> None:
     config.add_route("api_driver_day", "/api/driver/days/{date}")
     config.add_route("api_district_solve", "/api/districts/{date}/solve")
     config.add_route("api_driver_stop_event", "/api/driver/stops/{stop_id}/events")
+    config.add_route("api_driver_breakdown", "/api/driver/days/{date}/breakdown")

@@ -19,6 +19,7 @@ from trucks.live import (
     local_today,
     parse_clock,
     record_stop_event,
+    report_breakdown,
 )
 from trucks.models import Schedule, ScheduleRoute, ScheduleStop
 
@@ -220,3 +221,37 @@ def driver_stop_event(request):
         },
         "stop": stop.as_json(),
     }
+
+
+@api_view(
+    "api_driver_breakdown",
+    "POST",
+    summary="Report the truck broken down from a time (the planner confirms or dismisses it)",
+    tag="driver",
+    permission=Permission.DRIVER_STOPS_WRITE,
+    query=(ADMIN_TRUCK,),
+    request_body={"application/json": "NewBreakdown"},
+    responses={
+        201: Reply("recorded, waiting for the planner (a second report before then corrects the time)", "Breakdown"),
+        404: Reply("the truck has no published route on the date", "Error"),
+        422: Reply("the time is not HH:MM on the date", "Error"),
+    },
+)
+def driver_breakdown(request):
+    """Confirmed by the planner, it starts a re-plan of the rest of the day with the truck out
+    of service from then; the committees' pages then show the new windows or "not today"."""
+    truck = _truck(request)
+    date = parse_date(request.matchdict["date"])
+    if date is None:
+        raise HTTPNotFound()
+    at_text = text_field(json_object(request), "from", required=False)
+    try:
+        report = report_breakdown(request.dbsession, truck, date, at=parse_clock(date, at_text) if at_text else None,
+                                  created_by=request.user.username)
+    except LookupError:
+        raise HTTPNotFound() from None
+    except FieldInputError as error:  # every problem here is the time's
+        raise ApiError(422, str(error), [field_problem("from", error.code, str(error))]) from None
+    request.response.status = 201
+    return {"id": report.id, "date": date.isoformat(), "truck_id": truck.code,
+            "from": report.at.isoformat(timespec="minutes"), "status": report.status}

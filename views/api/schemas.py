@@ -407,6 +407,19 @@ COMPONENTS: dict[str, dict] = {
         },
         optional=("at", "delay_minutes"),
     ),
+    "NewBreakdown": obj(
+        {"from": {**STRING, "pattern": r"^\d{1,2}:\d{2}$", "description": "HH:MM on the date; default now"}},
+        optional=("from",),
+    ),
+    "Breakdown": obj(
+        {
+            "id": INTEGER,
+            "date": DATE,
+            "truck_id": STRING,
+            "from": LOCAL_TIME,
+            "status": {"enum": ["reported", "confirmed", "dismissed"]},
+        }
+    ),
     "StopEvent": obj(
         {
             "event": obj(

@@ -1,5 +1,6 @@
-"""A driver's own route of a day: the phone-first stop list, the printable sheet, and the
-arrived / departed / delay reports that re-time the later stops (``trucks.live``).
+"""A driver's own route of a day: the phone-first stop list, the printable sheet, the
+arrived / departed / delay reports that re-time the later stops, and the truck's breakdown
+report that the planner confirms (``trucks.live``).
 
 A driver sees only ``request.user.truck_id``'s route; an admin may look at any truck with
 ``?truck=CODE``; planners have no driver pages (the ACL refuses them).
@@ -14,10 +15,12 @@ from pyramid.view import view_config
 from trucks.live import (
     FieldInputError,
     driver_route,
+    open_breakdown,
     local_today,
     parse_clock,
     published_trucks,
     record_stop_event,
+    report_breakdown,
     truck_by_code,
 )
 from trucks.models import Role, Truck
@@ -70,6 +73,7 @@ def _route_page(request) -> dict:
     return {
         **context,
         "route": driver_route(request.dbsession, truck, date),
+        "breakdown": open_breakdown(request.dbsession, truck, date),
         "truck_query": _truck_query(request, truck),
         "done": request.session.pop_flash(FLASH_DONE),
         "errors": request.session.pop_flash(FLASH_ERROR),
@@ -123,6 +127,28 @@ def driver_stop_event(request):
         request.session.flash(request.t(f"driver.recorded.{kind}", minutes=minutes), FLASH_DONE)
     return HTTPSeeOther(request.route_url("driver_day", date=date.isoformat(),
                                           _query=_truck_query(request, truck), _anchor=f"stop-{stop_id}"))
+
+
+@view_config(route_name="driver_breakdown", request_method="POST", permission=Permission.DRIVER_STOPS_WRITE)
+def driver_breakdown(request):
+    """"Truck broken down from HH:MM" (now when no time is given): the planner sees it on the
+    day page and confirms it (a re-plan of the rest of the day) or dismisses it."""
+    date = _date(request)
+    truck = visible_truck(request)
+    if truck is None:
+        raise HTTPNotFound()
+    at_text = request.POST.get("from", "").strip()
+    try:
+        report = report_breakdown(request.dbsession, truck, date, at=parse_clock(date, at_text) if at_text else None,
+                                  created_by=request.user.username)
+    except LookupError:
+        raise HTTPNotFound() from None
+    except FieldInputError as error:
+        request.session.flash(request.t(f"driver.error.{error.code}", **error.values), FLASH_ERROR)
+    else:
+        request.session.flash(request.t("driver.recorded.breakdown", at=report.at.strftime("%H:%M")), FLASH_DONE)
+    return HTTPSeeOther(request.route_url("driver_day", date=date.isoformat(), _query=_truck_query(request, truck),
+                                          _anchor="breakdown"))
 
 
 def _whole_minutes(text: str) -> int | None:

@@ -3,13 +3,14 @@ published day is re-planned) and "urgent stop" (a compound added to the publishe
 published as the next version (``trucks.replan``)."""
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
-from trucks.live import FieldInputError, parse_clock
+from trucks.live import FieldInputError, decide_breakdown, parse_clock
+from trucks.models import BreakdownReport, BreakdownStatus
 from trucks.publishing import PublishError
 from trucks.replan import ReplanError, insert_urgent, urgent_options
-from trucks.solving import NothingToSolve, SolveAlreadyRunning, start_day_replan
+from trucks.solving import NothingToSolve, SolveAlreadyRunning, confirm_breakdown, start_day_replan
 from trucks.services import PlanningSettings
 
 from ..security import Permission
@@ -43,9 +44,44 @@ def replan(request):
     return HTTPSeeOther(day.url("plan_day", _anchor="solve-progress"))
 
 
-def _refused(request, day: PlanDay, message: str) -> HTTPSeeOther:
+@view_config(route_name="plan_breakdown", request_method="POST", permission=Permission.PLAN_PUBLISH)
+def decide(request):
+    """The planner's answer to a driver's breakdown report: ``confirm`` queues the re-plan with
+    the truck out of service from the reported time (as the re-plan form does), ``dismiss``
+    closes the report. Another retailer's or another day's report is 404."""
+    day = PlanDay(request)
+    report = request.dbsession.get(BreakdownReport, _breakdown_id(request))
+    if report is None or report.date != day.date or report.truck.retailer_id != day.retailer_id:
+        raise HTTPNotFound()
+    if report.status != BreakdownStatus.REPORTED:
+        return _refused(request, day, request.t("breakdown.refused.decided"), anchor="breakdowns")
+    at = report.at.strftime("%H:%M")
+    if request.POST.get("decision") == "dismiss":
+        decide_breakdown(report, BreakdownStatus.DISMISSED, request.user.username)
+        request.session.flash(request.t("breakdown.dismissed", truck=report.truck.code, at=at), "info")
+        return HTTPSeeOther(day.url("plan_day", _anchor="breakdowns"))
+    if request.POST.get("decision") != "confirm":
+        return _refused(request, day, request.t("breakdown.refused.decision"), anchor="breakdowns")
+    try:
+        confirm_breakdown(request, report, request.user.username)
+    except SolveAlreadyRunning:
+        return _refused(request, day, request.t("replan.refused.running"), anchor="breakdowns")
+    except (ReplanError, NothingToSolve) as refused:
+        return _refused(request, day, request.t("replan.refused.other", reason=str(refused)), anchor="breakdowns")
+    request.session.flash(request.t("replan.queued", truck=report.truck.code, at=at), "info")
+    return HTTPSeeOther(day.url("plan_day", _anchor="solve-progress"))
+
+
+def _breakdown_id(request) -> int:
+    try:
+        return int(request.matchdict["breakdown_id"])
+    except ValueError:
+        raise HTTPNotFound() from None
+
+
+def _refused(request, day: PlanDay, message: str, anchor: str = "replan") -> HTTPSeeOther:
     request.session.flash(message, "error")
-    return HTTPSeeOther(day.url("plan_day", _anchor="replan"))
+    return HTTPSeeOther(day.url("plan_day", _anchor=anchor))
 
 
 @view_defaults(route_name="plan_urgent", permission=Permission.PLAN_READ, renderer="planner/urgent.jinja2")

@@ -12,7 +12,7 @@ from pyramid.view import view_config, view_defaults
 from trucks import constraints as plan_constraints
 from trucks import exports, publishing, services, solving
 from trucks.importer import FILE_NAMES, ImportFailed
-from trucks.live import local_today
+from trucks.live import day_breakdowns, local_today
 from trucks.models import ConstraintKind, Schedule
 from trucks.services import load_schedule
 
@@ -66,6 +66,7 @@ def day_page(request, day: PlanDay, *, problems=None) -> dict:
         "read_only": False,
         "active_run": solve_run_json(request, day.active_run) if day.active_run else None,
         "last_run": solve_run_json(request, day.last_run) if day.last_run else None,
+        "breakdowns": day_breakdowns(request.dbsession, day.date, day.retailer_id),
     }
 
 

@@ -300,6 +300,9 @@ def _execute_replan(session_factory: sessionmaker, claim: Claim, planning: Plann
                                   truck_code=claim.asked["truck_id"], cut=cut)
         if watch.lost.is_set():
             return None
+        # end the read transaction: its snapshot predates the heartbeats, and SQLite (WAL) refuses
+        # to turn a stale snapshot into a write
+        session.rollback()
         outcome = store_replan(session, planned, claim.user)
         replan = outcome.replan
         finished = session.execute(update(SolveRun).where(_owned(claim)).values(

@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-import webtest
 from sqlalchemy import select
 
-from tests.conftest import app_settings_for
 from tests.factories import DAY, make_day, make_user
 from tests.fieldday import publish_day
 from tests.views.api_helpers import api_login, documented
@@ -15,25 +12,12 @@ from tests.views.planner_helpers import login, solve_now
 from trucks.models import Retailer, Role, SolveRun
 from trucks.publishing import latest_publication, publish
 from trucks.solving import start_solve_run
-from views import main
 
 URL = f"/api/days/{DAY.isoformat()}"
 
 
 def _busier_truck(schedule):
     return max(schedule.routes, key=lambda r: len(r.stops)).truck
-
-
-@pytest.fixture
-def committed(file_database):
-    """The real app on a committed SQLite file: a re-plan is a run whose task leaves once the
-    request commits (testing.ini runs it eagerly, in the sending process)."""
-    settings = app_settings_for(file_database)
-    settings["scheduling.time_limit_seconds"] = "1"
-    app = main({}, **settings)
-    factory = app.registry["dbsession_factory"]
-    yield webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"}), factory
-    factory.kw["bind"].dispose()
 
 
 def _published(factory, prefix: str, username: str):

@@ -95,6 +95,11 @@ def parse_clock(date: dt.date, text: str) -> dt.datetime:
     return dt.datetime.combine(date, clock.replace(second=0, microsecond=0))
 
 
+def clock_or_now(date: dt.date, text: str | None) -> dt.datetime | None:
+    """``HH:MM`` on the date, or None (the report means now) when the driver left it empty."""
+    return parse_clock(date, text) if text and text.strip() else None
+
+
 # --------------------------------------------------------------------------- plain results
 
 

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from trucks import committees
 from trucks.live import (
     FieldInputError,
+    clock_or_now,
     ReportFact,
     compound_day,
     driver_route,
     local_today,
-    parse_clock,
     record_stop_event,
     report_breakdown,
 )
@@ -201,7 +201,7 @@ def driver_stop_event(request):
             date,
             stop_id,
             kind,
-            at=parse_clock(date, at_text) if at_text else None,
+            at=clock_or_now(date, at_text),
             delay_minutes=integer_field(body, "delay_minutes"),
             created_by=request.user.username,
         )
@@ -246,7 +246,7 @@ def driver_breakdown(request):
         raise HTTPNotFound()
     at_text = text_field(json_object(request), "from", required=False)
     try:
-        report = report_breakdown(request.dbsession, truck, date, at=parse_clock(date, at_text) if at_text else None,
+        report = report_breakdown(request.dbsession, truck, date, at=clock_or_now(date, at_text),
                                   created_by=request.user.username)
     except LookupError:
         raise HTTPNotFound() from None

@@ -14,10 +14,10 @@ from pyramid.view import view_config
 
 from trucks.live import (
     FieldInputError,
+    clock_or_now,
     driver_route,
     open_breakdown,
     local_today,
-    parse_clock,
     published_trucks,
     record_stop_event,
     report_breakdown,
@@ -103,19 +103,15 @@ def driver_sheet(request):
 def driver_stop_event(request):
     """Records arrived, departed or a delay on a stop of the truck's current route; any other
     stop (another truck's, an old version's, another day's) is 404."""
-    date = _date(request)
-    truck = visible_truck(request)
-    if truck is None:
-        raise HTTPNotFound()
+    date, truck = _reporting_truck(request)
     try:
         stop_id = int(request.matchdict["stop_id"])
     except ValueError:
         raise HTTPNotFound() from None
     kind = request.POST.get("kind", "")
-    at_text = request.POST.get("at", "").strip()
     minutes_text = request.POST.get("delay_minutes", "").strip()
     try:
-        at = parse_clock(date, at_text) if at_text else None
+        at = clock_or_now(date, request.POST.get("at"))
         minutes = _whole_minutes(minutes_text) if kind == "delay" else None
         record_stop_event(request.dbsession, truck, date, stop_id, kind, at=at, delay_minutes=minutes,
                           created_by=request.user.username)
@@ -133,13 +129,9 @@ def driver_stop_event(request):
 def driver_breakdown(request):
     """"Truck broken down from HH:MM" (now when no time is given): the planner sees it on the
     day page and confirms it (a re-plan of the rest of the day) or dismisses it."""
-    date = _date(request)
-    truck = visible_truck(request)
-    if truck is None:
-        raise HTTPNotFound()
-    at_text = request.POST.get("from", "").strip()
+    date, truck = _reporting_truck(request)
     try:
-        report = report_breakdown(request.dbsession, truck, date, at=parse_clock(date, at_text) if at_text else None,
+        report = report_breakdown(request.dbsession, truck, date, at=clock_or_now(date, request.POST.get("from")),
                                   created_by=request.user.username)
     except LookupError:
         raise HTTPNotFound() from None
@@ -149,6 +141,15 @@ def driver_breakdown(request):
         request.session.flash(request.t("driver.recorded.breakdown", at=report.at.strftime("%H:%M")), FLASH_DONE)
     return HTTPSeeOther(request.route_url("driver_day", date=date.isoformat(), _query=_truck_query(request, truck),
                                           _anchor="breakdown"))
+
+
+def _reporting_truck(request) -> tuple[dt.date, Truck]:
+    """The date and the truck a report is about; an admin who named no truck gets 404."""
+    date = _date(request)
+    truck = visible_truck(request)
+    if truck is None:
+        raise HTTPNotFound()
+    return date, truck
 
 
 def _whole_minutes(text: str) -> int | None:

@@ -9,10 +9,12 @@ import transaction
 from sqlalchemy import func, select
 
 from tests.factories import DAY, make_day
+from tests.fieldday import publish_day
 from trucks import demo, solving
 from trucks.db import get_engine, get_session_factory, get_tm_session
 from trucks.importer import import_day
-from trucks.models import Retailer, Schedule, SolveRun, SolveStatus, utcnow
+from trucks.models import Retailer, RunKind, Schedule, SolveRun, SolveStatus, utcnow
+from trucks.publishing import latest_publication
 from trucks.solving import (
     MAX_ATTEMPTS,
     NothingToSolve,
@@ -222,3 +224,53 @@ def test_two_simultaneous_starts_create_exactly_one_run(fresh_database):
     engine.dispose()
     assert len(runs) == 1 and runs[0].status == SolveStatus.QUEUED
     assert sorted(type(o).__name__ for o in outcomes) == ["SolveAlreadyRunning", "int"]
+
+
+def _published_replan_run(session_factory) -> tuple[int, int]:
+    """A tiny day solved and published as version 1, and a queued re-plan run of its busiest
+    truck from 07:00, committed as the page's request commits them; (run id, retailer id)."""
+    tm = transaction.TransactionManager(explicit=True)
+    with tm:
+        dbsession = get_tm_session(session_factory, tm)
+        published = publish_day(dbsession, prefix="RR", date=DAY)
+        retailer_id = published.day.retailer.id
+        run = start_solve_run(dbsession, DAY, retailer_id, user="p", time_limit=1.0, kind=RunKind.REPLAN,
+                              asked={"truck_id": published.day.trucks[0].code, "from": "07:00"})
+        return run.id, retailer_id
+
+
+def _version(session_factory, retailer_id: int) -> int:
+    from trucks.publishing import latest_publication
+
+    with session_factory() as session:
+        return latest_publication(session, DAY, retailer_id).version
+
+
+def test_a_replan_run_publishes_the_next_version_and_names_it(file_sessions):
+    run_id, retailer_id = _published_replan_run(file_sessions)
+    schedule_id = execute_solve_run(file_sessions, run_id, {}, worker="w1@test", dead_after_seconds=DEAD)
+    run = run_row(file_sessions, run_id)
+    assert (run.status, run.schedule_id, run.progress_key) == (SolveStatus.DONE, schedule_id, "replanned")
+    assert run.progress_params["version"] == 2 == _version(file_sessions, retailer_id)
+    with file_sessions() as session:
+        assert session.get(Schedule, schedule_id).params["replan"]["from"] == "07:00"
+    assert execute_solve_run(file_sessions, run_id, {}, worker="w2@test", dead_after_seconds=DEAD) is None
+    assert _version(file_sessions, retailer_id) == 2  # a second delivery publishes nothing
+
+
+def test_a_replan_cancelled_while_it_computes_publishes_nothing(file_sessions, monkeypatch):
+    run_id, retailer_id = _published_replan_run(file_sessions)
+    computed = solving.plan_replan
+
+    def cancelled_meanwhile(session, *args, **kwargs):
+        planned = computed(session, *args, **kwargs)
+        with file_sessions.begin() as other:  # the planner presses cancel as the search ends
+            assert cancel_solve_run(other, other.get(SolveRun, run_id), user="p")
+        return planned
+
+    monkeypatch.setattr(solving, "plan_replan", cancelled_meanwhile)
+    assert execute_solve_run(file_sessions, run_id, {}, worker="w1@test", dead_after_seconds=DEAD) is None
+    assert run_row(file_sessions, run_id).status == SolveStatus.CANCELLED
+    assert _version(file_sessions, retailer_id) == 1
+    with file_sessions() as session:
+        assert session.scalar(select(func.count(Schedule.id))) == 1  # the re-plan was not stored

@@ -5,7 +5,7 @@ A re-plan runs on the workers like a solve and shares the one-active-run-per-day
 solves: a day never has two writers.
 
 Revision ID: day21
-Revises: committees3
+Revises: district1
 Create Date: 2026-12-01 22:50:00
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = 'day21'
-down_revision = 'committees3'
+down_revision = 'district1'
 branch_labels = None
 depends_on = None
 

@@ -444,10 +444,12 @@ class CommitteeReport(Base):
 
 
 class Role(StrEnum):
+    """What a user is; ``views.security`` says what each may do."""
+
     ADMIN = "admin"
-    PLANNER = "planner"
-    DRIVER = "driver"
-    COORDINATOR = "coordinator"
+    PLANNER = "planner"  # bound to one retailer
+    DRIVER = "driver"  # bound to one truck
+    COORDINATOR = "coordinator"  # the district's: reads every retailer's plans, owns compounds
 
 
 class User(Base):

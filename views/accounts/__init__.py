@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPFound
-from pyramid.security import forget, remember
+from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 
 from trucks.accounts import authenticate
@@ -20,12 +20,14 @@ def _form(request, *, username: str = "", error: str | None = None, status: int 
     }
 
 
-@view_config(route_name="login", request_method="GET", renderer="accounts/login.jinja2")
+@view_config(route_name="login", request_method="GET", renderer="accounts/login.jinja2",
+             permission=NO_PERMISSION_REQUIRED)
 def login_form(request):
     return _form(request)
 
 
-@view_config(route_name="login", request_method="POST", renderer="accounts/login.jinja2")
+@view_config(route_name="login", request_method="POST", renderer="accounts/login.jinja2",
+             permission=NO_PERMISSION_REQUIRED)
 def login(request):
     """Checks the password unless recent failures refuse it; one message for any wrong pair."""
     username = request.POST.get("username", "").strip()
@@ -45,7 +47,7 @@ def login(request):
     return HTTPFound(target, headers=headers)
 
 
-@view_config(route_name="logout", request_method="POST")
+@view_config(route_name="logout", request_method="POST", permission=NO_PERMISSION_REQUIRED)
 def logout(request):
     headers = forget(request)
     return HTTPFound(request.route_url("login"), headers=headers)

@@ -3,19 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pyramid.httpexceptions import HTTPNotFound
-
 from trucks.live import local_from_utc
 
 from .errors import ApiError, field_problem
-
-
-def path_int(request, name: str) -> int:
-    """A numeric id from the path; anything else names no object (404)."""
-    try:
-        return int(request.matchdict[name])
-    except ValueError:
-        raise HTTPNotFound() from None
 
 
 def json_object(request) -> dict:

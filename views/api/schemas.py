@@ -4,6 +4,8 @@ The tests validate real responses against these, so a schema that drifts from th
 """
 from __future__ import annotations
 
+from trucks.models import Role
+
 
 def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -59,7 +61,7 @@ COMPONENTS: dict[str, dict] = {
                 obj(
                     {
                         "username": STRING,
-                        "role": {"enum": ["admin", "planner", "driver"]},
+                        "role": {"enum": [role.value for role in Role]},
                         "retailer": nullable(ref("Retailer")),
                         "truck_id": nullable(STRING),
                     }

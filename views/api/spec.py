@@ -14,8 +14,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 import venusian
 from pyramid.interfaces import IRoutesMapper
+from pyramid.security import NO_PERMISSION_REQUIRED
 
-from ..security import SESSION_COOKIE_NAME
+from ..security import PUBLIC_PERMISSIONS, SESSION_COOKIE_NAME
 from . import schemas
 
 API_OPERATIONS = "foodtrucks.api.operations"
@@ -60,6 +61,11 @@ class Operation:
     responses: Mapping[int, Reply]
     request_body: Mapping[str, str | dict] | None = None  # media type -> schema
     query: tuple[QueryParam, ...] = ()
+
+    @property
+    def needs_login(self) -> bool:
+        """Public operations are open to everyone or to whoever holds a committee's link."""
+        return self.permission not in (None, NO_PERMISSION_REQUIRED, *PUBLIC_PERMISSIONS)
 
     @property
     def operation_id(self) -> str:
@@ -140,7 +146,7 @@ def _operation_object(operation: Operation, path: str) -> dict:
     implied = {}
     if path_names or operation.request_body:
         implied["400"] = "the request is malformed (a path value or the body)"
-    if operation.permission or unsafe:
+    if operation.needs_login or unsafe:
         implied["403"] = "not logged in, not allowed for this role, or no CSRF token"
     if path_names:
         implied["404"] = "no such object, or not one this user may see"
@@ -155,7 +161,7 @@ def _operation_object(operation: Operation, path: str) -> dict:
     }
     if operation.description:
         result["description"] = operation.description
-    if operation.permission:
+    if operation.needs_login:
         result["x-permission"] = str(operation.permission)
     if operation.request_body:
         result["requestBody"] = {
@@ -164,7 +170,7 @@ def _operation_object(operation: Operation, path: str) -> dict:
         }
     if unsafe:
         result["security"] = [{"session": [], "csrf": []}]
-    elif operation.permission:
+    elif operation.needs_login:
         result["security"] = [{"session": []}]
     else:
         result["security"] = []  # public

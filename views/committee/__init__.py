@@ -1,6 +1,7 @@
 """A compound committee's public page, its QR code, printable notice and "cannot receive" form.
 
-No login: the compound's unguessable token is the key, and the page shows only that compound's
+No login: the compound's unguessable token is the key (``CompoundContext`` loads the compound
+and 404s any other token), and the page shows only that compound's
 published facts (``trucks.live.compound_day``): never phone numbers, drivers or other compounds.
 """
 from __future__ import annotations
@@ -14,28 +15,27 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from trucks.live import FieldInputError, compound_by_token, compound_day, local_today, report_cannot_receive
+from trucks.live import (
+    FieldInputError,
+    compound_day,
+    local_today,
+    report_cannot_receive,
+)
 from trucks.models import Compound
 
-from .dates import parse_date, template_helpers
+from ..contexts import parse_day
+from ..security import Permission
+from .dates import template_helpers
 
 FLASH_QUEUE = "committee"
 DAYS_SHOWN = 2  # today and tomorrow
-
-
-def compound_for_token(request) -> Compound:
-    """The compound whose link this is (its token is the key); any other token is 404."""
-    compound = compound_by_token(request.dbsession, request.matchdict["token"])
-    if compound is None:
-        raise HTTPNotFound()
-    return compound
 
 
 def first_shown_day(request) -> dt.date:
     """Today, or the ``?date=`` a link asked for (a notice printed ahead, an old day)."""
     if "date" not in request.GET:
         return local_today()
-    date = parse_date(request.GET["date"])
+    date = parse_day(request.GET["date"])
     if date is None:
         raise HTTPNotFound()
     return date
@@ -69,17 +69,19 @@ def _page(request, compound: Compound, *, reason: str = "", report_date: dt.date
     }
 
 
-@view_config(route_name="committee", request_method="GET", renderer="committee/page.jinja2")
+@view_config(route_name="committee", request_method="GET", renderer="committee/page.jinja2",
+             permission=Permission.COMMITTEE_READ)
 def committee_page(request):
-    return _page(request, compound_for_token(request))
+    return _page(request, request.context.compound)
 
 
-@view_config(route_name="committee_report", request_method="POST", renderer="committee/page.jinja2")
+@view_config(route_name="committee_report", request_method="POST", renderer="committee/page.jinja2",
+             permission=Permission.COMMITTEE_REPORT)
 def committee_report(request):
     """Stores "cannot receive" for a shown date; a bad form comes back with what was typed."""
-    compound = compound_for_token(request)
+    compound = request.context.compound
     reason = request.POST.get("reason", "")
-    date = parse_date(request.POST.get("date", ""))
+    date = parse_day(request.POST.get("date", ""))
     if date is None:
         return _page(request, compound, reason=reason, error=request.t("committee.error.date"), status=400)
     try:
@@ -92,18 +94,19 @@ def committee_report(request):
     return HTTPSeeOther(request.route_url("committee", token=compound.access_token, _query=query))
 
 
-@view_config(route_name="committee_qr", request_method="GET")
+@view_config(route_name="committee_qr", request_method="GET", permission=Permission.COMMITTEE_READ)
 def committee_qr(request):
     """The QR code of the page's absolute address, as an SVG file."""
     buffer = io.BytesIO()
-    _qr(request, compound_for_token(request)).save(buffer, kind="svg", scale=8, border=4)
+    _qr(request, request.context.compound).save(buffer, kind="svg", scale=8, border=4)
     return Response(body=buffer.getvalue(), content_type="image/svg+xml", charset="utf-8")
 
 
-@view_config(route_name="committee_notice", request_method="GET", renderer="committee/notice.jinja2")
+@view_config(route_name="committee_notice", request_method="GET", renderer="committee/notice.jinja2",
+             permission=Permission.COMMITTEE_READ)
 def committee_notice(request):
     """An A4 notice for the building's board: one date's window, goods and the QR code."""
-    compound = compound_for_token(request)
+    compound = request.context.compound
     return {
         "compound": compound,
         "day": compound_day(request.dbsession, compound, first_shown_day(request)),

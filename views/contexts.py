@@ -36,6 +36,7 @@ MAX_ROW_ID = 2**63 - 1
 FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2199, 12, 31)
 
 CHOSEN_RETAILER = "chosen_retailer_id"
+DAY_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: What a committee link's token can look like (``secrets.token_urlsafe``, the column's length).
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -58,7 +59,7 @@ def path_row_id(request, name: str) -> int:
 
 def parse_day(text) -> dt.date | None:
     """A day ``YYYY-MM-DD`` within ``FIRST_DAY`` .. ``LAST_DAY``; None for anything else."""
-    if not isinstance(text, str) or len(text) != 10:
+    if not isinstance(text, str) or not DAY_PATTERN.fullmatch(text):
         return None
     try:
         day = dt.date.fromisoformat(text)

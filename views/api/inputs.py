@@ -9,12 +9,14 @@ from .errors import ApiError, field_problem
 
 
 def json_object(request) -> dict:
-    """The body as a JSON object (an empty body is an empty object)."""
+    """The body as a JSON object (an empty body is an empty object); another media type is 415."""
     if not request.body:
         return {}
+    if request.content_type != "application/json":
+        raise ApiError(415, f"send the body as application/json, not {request.content_type or 'untyped'}")
     try:
         body = request.json_body
-    except ValueError:
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise ApiError(400, "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")

@@ -200,6 +200,7 @@ IMPORT_BODY = {
     request_body={"multipart/form-data": IMPORT_BODY},
     responses={
         201: Reply("imported", "ImportBatch"),
+        415: Reply("the body is not multipart/form-data", "Error"),
         422: Reply("nothing imported: every problem by file, row and column", "Error"),
     },
 )
@@ -207,6 +208,8 @@ def import_files(request):
     """The same checks as the page and the command line; with any problem nothing is written.
     A planner may import only their own retailer's trucks and demand."""
     day = request.context
+    if request.content_type != "multipart/form-data":
+        raise ApiError(415, f"send the files as multipart/form-data, not {request.content_type or 'untyped'}")
     files = {}
     for kind in FILE_NAMES:
         part = request.POST.get(kind)

@@ -4,6 +4,7 @@ The tests validate real responses against these, so a schema that drifts from th
 """
 from __future__ import annotations
 
+from trucks.live import MAX_DELAY_MINUTES, MAX_REASON_LENGTH
 from trucks.models import Role
 
 
@@ -36,6 +37,8 @@ INTEGER = {"type": "integer"}
 NUMBER = {"type": "number"}
 BOOLEAN = {"type": "boolean"}
 DATE = {"type": "string", "format": "date"}
+#: a string the server reads stripped: it must hold something besides spaces
+TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}
 #: naive local (Shanghai) date-times, as the schedules are written
 LOCAL_TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$"}
 WINDOW = {**array(LOCAL_TIME), "minItems": 2, "maxItems": 2}
@@ -195,8 +198,8 @@ COMPONENTS: dict[str, dict] = {
     "NewConstraint": obj(
         {
             "kind": {"enum": ["pin", "forbid", "lock"]},
-            "truck_id": {**STRING, "description": "the truck's code (truck_id of trucks.csv)"},
-            "compound_id": {**STRING, "description": "the compound's code; for pin and forbid"},
+            "truck_id": {**TEXT, "description": "the truck's code (truck_id of trucks.csv)"},
+            "compound_id": {**TEXT, "description": "the compound's code; for pin and forbid (422 without it)"},
         },
         optional=("compound_id",),
     ),
@@ -337,7 +340,10 @@ COMPONENTS: dict[str, dict] = {
     ),
     "Report": obj({"date": DATE, "reason": STRING, "created_at": LOCAL_TIME}),
     "NewReport": obj(
-        {"date": {**DATE, "description": "default: today"}, "reason": {**STRING, "maxLength": 500}},
+        {
+            "date": {**DATE, "description": "today or later (default: today)"},
+            "reason": {**TEXT, "maxLength": MAX_REASON_LENGTH},
+        },
         optional=("date",),
     ),
     "DriverStop": obj(
@@ -377,8 +383,10 @@ COMPONENTS: dict[str, dict] = {
     "NewStopEvent": obj(
         {
             "kind": {"enum": ["arrived", "departed", "delay"]},
-            "at": {**STRING, "pattern": r"^\d{1,2}:\d{2}$", "description": "HH:MM on the route's date; default now"},
-            "delay_minutes": {**INTEGER, "minimum": 1, "description": "for kind delay only"},
+            "at": {**STRING, "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                   "description": "HH:MM on the route's date; default now"},
+            "delay_minutes": {**INTEGER, "minimum": 1, "maximum": MAX_DELAY_MINUTES,
+                              "description": "for kind delay only (422 with another kind)"},
         },
         optional=("at", "delay_minutes"),
     ),

@@ -16,6 +16,7 @@ import venusian
 from pyramid.interfaces import IRoutesMapper
 from pyramid.security import NO_PERMISSION_REQUIRED
 
+from ..contexts import FIRST_DAY, LAST_DAY, MAX_ROW_ID, TOKEN_PATTERN
 from ..security import PUBLIC_PERMISSIONS, SESSION_COOKIE_NAME
 from . import schemas
 
@@ -23,14 +24,19 @@ API_OPERATIONS = "foodtrucks.api.operations"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ERROR = {"$ref": "#/components/schemas/Error"}
 
-#: The type of every path parameter the API's routes use.
+ROW_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID}
+
+#: The type of every path parameter the API's routes use, as narrow as the server reads it.
 PATH_PARAMETERS = {
-    "date": ({"type": "string", "format": "date"}, "the day, YYYY-MM-DD"),
-    "run_id": ({"type": "integer"}, "a solve run's id"),
-    "constraint_id": ({"type": "integer"}, "a constraint's id"),
-    "version": ({"type": "integer", "minimum": 1}, "a publication's version number"),
-    "token": ({"type": "string"}, "the compound's access token (its committee link)"),
-    "stop_id": ({"type": "integer"}, "a published stop's id"),
+    "date": (
+        {"type": "string", "format": "date"},
+        f"the day, YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY} (any other day is 404)",
+    ),
+    "run_id": (ROW_ID, "a solve run's id"),
+    "constraint_id": (ROW_ID, "a constraint's id"),
+    "version": (ROW_ID, "a publication's version number"),
+    "token": ({"type": "string", "pattern": f"^{TOKEN_PATTERN.pattern}$"}, "the compound's access token (its committee link)"),
+    "stop_id": (ROW_ID, "a published stop's id"),
 }
 
 
@@ -144,12 +150,14 @@ def _operation_object(operation: Operation, path: str) -> dict:
         responses[str(status)] = entry
     # The errors every operation of its kind can answer with, unless it says more itself.
     implied = {}
-    if path_names or operation.request_body:
-        implied["400"] = "the request is malformed (a path value or the body)"
+    if path_names or operation.query or operation.request_body:
+        implied["400"] = "the request is malformed (a path or query value, or the body)"
     if operation.needs_login or unsafe:
         implied["403"] = "not logged in, not allowed for this role, or no CSRF token"
-    if path_names:
+    if path_names or operation.query:
         implied["404"] = "no such object, or not one this user may see"
+    if operation.request_body:
+        implied["415"] = "the body is not of the media type the operation takes"
     for status, description in implied.items():
         responses.setdefault(status, {"description": description, "content": {"application/json": {"schema": ERROR}}})
     result = {

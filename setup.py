@@ -26,6 +26,8 @@ tests_require = [
     "psycopg[binary]>=3.1",
     "openapi-spec-validator>=0.7",
     "jsonschema>=4.18",
+    "schemathesis>=3.30,<4",
+    "requests>=2.31",
 ]
 
 setup(

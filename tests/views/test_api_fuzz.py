@@ -78,7 +78,7 @@ def fuzz(schema, client: requests.Session, real: dict[str, str]) -> tuple[int, l
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("committed_database", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("fresh_database", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("role", list(ROLES))
 def test_the_served_api_never_fails_and_keeps_its_document(served_app, role, capsys):
     base, app = served_app

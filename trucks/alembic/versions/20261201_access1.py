@@ -4,7 +4,7 @@ Replaces the ``login_attempts`` log, whose check-then-record let simultaneous gu
 limit; a counter row is locked while an attempt counts itself, before its password is checked.
 
 Revision ID: access1
-Revises: domain1
+Revises: jobs1
 Create Date: 2026-12-01 22:30:00
 """
 from alembic import op
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = 'access1'
-down_revision = 'domain1'
+down_revision = 'jobs1'
 branch_labels = None
 depends_on = None
 

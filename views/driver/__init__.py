@@ -1,14 +1,12 @@
 """A driver's own route of a day: the phone-first stop list, the printable sheet, and the
 arrived / departed / delay reports that re-time the later stops (``trucks.live``).
 
-A driver sees only ``request.user.truck_id``'s route; an admin may look at any truck with
-``?truck=CODE``; planners have no driver pages (the ACL refuses them).
+The context is ``TruckContext``: a driver's own truck; an admin may look at any truck with
+``?truck=CODE``; planners and coordinators have no driver pages (its ACL refuses them).
 """
 from __future__ import annotations
 
-import datetime as dt
-
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from trucks.live import (
@@ -18,42 +16,15 @@ from trucks.live import (
     parse_clock,
     published_trucks,
     record_stop_event,
-    truck_by_code,
 )
 from trucks.models import Role, Truck
 
-from ..committee.dates import parse_date, template_helpers
+from ..committee.dates import template_helpers
+from ..contexts import path_row_id
 from ..security import Permission
 
 FLASH_DONE = "driver"
 FLASH_ERROR = "driver-error"
-
-
-def _date(request) -> dt.date:
-    date = parse_date(request.matchdict["date"])
-    if date is None:
-        raise HTTPNotFound()
-    return date
-
-
-def visible_truck(request) -> Truck | None:
-    """The truck this request may see: the driver's own; for an admin the ``?truck=`` one, or
-    None until one is chosen."""
-    user = request.user
-    if user.role == Role.DRIVER:
-        truck = request.dbsession.get(Truck, user.truck_id) if user.truck_id is not None else None
-        if truck is None:
-            raise HTTPForbidden()
-        return truck
-    if user.role == Role.ADMIN:
-        code = request.GET.get("truck")
-        if not code:
-            return None
-        truck = truck_by_code(request.dbsession, code)
-        if truck is None:
-            raise HTTPNotFound()
-        return truck
-    raise HTTPForbidden()
 
 
 def _truck_query(request, truck: Truck) -> dict:
@@ -62,8 +33,7 @@ def _truck_query(request, truck: Truck) -> dict:
 
 
 def _route_page(request) -> dict:
-    date = _date(request)
-    truck = visible_truck(request)
+    date, truck = request.context.date, request.context.truck
     context = {"date": date, "truck": truck, **template_helpers(request)}
     if truck is None:
         return {**context, "route": None, "choices": published_trucks(request.dbsession, date)}
@@ -99,14 +69,10 @@ def driver_sheet(request):
 def driver_stop_event(request):
     """Records arrived, departed or a delay on a stop of the truck's current route; any other
     stop (another truck's, an old version's, another day's) is 404."""
-    date = _date(request)
-    truck = visible_truck(request)
+    date, truck = request.context.date, request.context.truck
     if truck is None:
         raise HTTPNotFound()
-    try:
-        stop_id = int(request.matchdict["stop_id"])
-    except ValueError:
-        raise HTTPNotFound() from None
+    stop_id = path_row_id(request, "stop_id")
     kind = request.POST.get("kind", "")
     at_text = request.POST.get("at", "").strip()
     minutes_text = request.POST.get("delay_minutes", "").strip()

@@ -12,19 +12,18 @@ from trucks.replan import ReplanError, insert_urgent, replan_day, urgent_options
 from trucks.services import PlanningSettings
 
 from ..security import Permission
-from .day import PlanDay
 
 
 @view_config(route_name="plan_replan", request_method="GET", permission=Permission.PLAN_READ)
 def replan_form(request):
     """The form lives on the day page."""
-    return HTTPSeeOther(PlanDay(request).url("plan_day", _anchor="replan"))
+    return HTTPSeeOther(request.context.url("plan_day", _anchor="replan"))
 
 
 @view_config(route_name="plan_replan", request_method="POST", permission=Permission.PLAN_PUBLISH)
 def replan(request):
     """Re-plans and publishes at once (the next version), then shows that version."""
-    day = PlanDay(request)
+    day = request.context
     truck = next((t for t in day.trucks if str(t.id) == request.POST.get("truck_id")), None)
     if truck is None:
         request.session.flash(request.t("replan.refused.truck"), "error")
@@ -59,7 +58,7 @@ class UrgentStopView:
 
     def __init__(self, request):
         self.request = request
-        self.day = PlanDay(request)
+        self.day = request.context
 
     def _refused(self, key: str, **values):
         self.request.session.flash(self.request.t(key, **values), "error")

@@ -163,3 +163,20 @@ def fresh_database(request, tmp_path):
     connections at once (the session's shared database keeps each test's work uncommitted)."""
     with migrated_database(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def served_app(fresh_database):
+    """The whole app served by waitress on a free loopback port, in a thread, over
+    ``fresh_database``: yields (base URL, app)."""
+    import threading
+
+    import waitress
+
+    app = main({}, **app_settings_for(fresh_database))
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=32, clear_untrusted_proxy_headers=True)
+    thread = threading.Thread(target=server.run, name="served-app", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}", app
+    server.close()
+    thread.join(timeout=5)

@@ -31,7 +31,8 @@ def create_user(
     retailer: Retailer | None = None,
     truck: Truck | None = None,
 ) -> User:
-    """Adds a user; a planner is bound to a retailer, a driver to a truck, an admin to neither."""
+    """Adds a user; a planner is bound to a retailer, a driver to a truck, an admin or a
+    coordinator to neither."""
     username = username.strip()
     if not username:
         raise AccountError("username must not be empty")

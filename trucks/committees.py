@@ -38,7 +38,7 @@ from .models import (
     new_committee_code,
     utcnow,
 )
-from .ratelimit import Refusal, check_login_allowed, clear_failures, record_failure
+from .ratelimit import Refusal, forgive, reserve_attempt
 from .spreadsheet import csv_text
 
 MAX_REASON_LENGTH = 500
@@ -80,15 +80,16 @@ def _attempt_key(compound: Compound) -> str:
 
 
 def check_code(dbsession: Session, compound: Compound, code: str | None, remote_addr: str | None) -> None:
-    """Passes when ``code`` is the compound's; a wrong one is counted (the caller must commit it)."""
-    refusal = check_login_allowed(dbsession, _attempt_key(compound), remote_addr)
+    """Passes when ``code`` is the compound's. Every attempt is counted before the code is
+    compared, as a login is (``ratelimit.reserve_attempt``); a right code forgives it, a wrong
+    one stays counted (the caller must commit it)."""
+    refusal = reserve_attempt(dbsession, _attempt_key(compound), remote_addr)
     if refusal is not None:
         raise TooManyAttempts(refusal, "wrong codes")
     stored = compound.committee_code
     if not stored or not secrets.compare_digest(normalise_code(code).encode(), stored.encode()):
-        record_failure(dbsession, _attempt_key(compound), remote_addr)
         raise WrongCode("the committee code is missing or wrong")
-    clear_failures(dbsession, _attempt_key(compound))
+    forgive(dbsession, _attempt_key(compound), remote_addr)
 
 
 def _report_refusal(dbsession: Session, compound: Compound, now: dt.datetime) -> Refusal | None:

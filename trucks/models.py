@@ -590,10 +590,12 @@ class PageGeneration(Base):
 
 
 class Role(StrEnum):
+    """What a user is; ``views.security`` says what each may do."""
+
     ADMIN = "admin"
-    PLANNER = "planner"
-    DRIVER = "driver"
-    COORDINATOR = "coordinator"
+    PLANNER = "planner"  # bound to one retailer
+    DRIVER = "driver"  # bound to one truck
+    COORDINATOR = "coordinator"  # the district's: reads every retailer's plans, owns compounds
 
 
 class User(Base):
@@ -610,11 +612,12 @@ class User(Base):
     truck: Mapped[Truck | None] = relationship()
 
 
-class LoginAttempt(Base):
-    """Failed logins, for rate limiting across processes."""
+class LoginLimit(Base):
+    """A counter of failed logins (an address's or a username and address pair's) and until
+    when the next attempt must wait; ``trucks.ratelimit`` locks it while it counts."""
 
-    __tablename__ = "login_attempts"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(100), index=True)
-    remote_addr: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    __tablename__ = "login_limits"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    wait_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)

@@ -17,5 +17,6 @@ def includeme(config) -> None:
     config.add_renderer("json", JSON(ensure_ascii=False))  # Chinese names stay readable
     config.include(".i18n")
     config.include(".security")
+    config.include(".bodies")
     config.include(".routes")
     config.include(".committee.cache")

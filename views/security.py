@@ -1,7 +1,31 @@
-"""Who may do what: signed sessions, an ACL by role, CSRF on every state change.
+"""Who may do what: signed sessions, principals, permissions, CSRF on every state change.
 
-Roles give permissions; which retailer's or truck's rows a request may touch is decided by
-``scoped_retailer_id`` and ``request.user.truck_id``, which every query of those rows uses.
+Access is decided in one place: every route names a context factory (``views.contexts``) that
+loads the rows the request is about and carries an ACL built from them; the view names the
+permission it needs. A view registered without one gets ``CLOSED``, which no one holds, so a
+forgotten permission fails shut; public views say ``NO_PERMISSION_REQUIRED``.
+
+Principals a logged-in user holds (``SessionSecurityPolicy.principals``):
+
+- ``user:ID`` and ``role:NAME`` for every user;
+- ``retailer:ID`` for a planner, the retailer whose plans they make;
+- ``truck:ID`` for a driver, the truck they drive.
+
+Roles (``trucks.models.Role``):
+
+- ``admin``: every permission on every context; picks a retailer with ``?retailer=ID`` and a
+  truck with ``?truck=CODE``.
+- ``planner``: read, change and publish the plans of their own retailer (``retailer:ID``), and
+  hand out the committee links of the compounds it supplies.
+- ``driver``: read their own truck's published stops and report on them (``truck:ID``).
+- ``coordinator``: the district's coordinator. Reads every retailer's plans and figures
+  (``PLAN_READ`` with ``?retailer=ID``), never changes or publishes them; owns the compounds'
+  master data and the assignment (``DISTRICT_COMPOUNDS_WRITE``), reads the district
+  (``DISTRICT_READ``), manages users (``USERS_WRITE``), hands out every compound's committee
+  link (``LINKS_READ``, ``LINKS_WRITE``) and sets webhooks (``WEBHOOKS_WRITE``).
+- a compound committee has no account: its link's token opens that compound's page, which only
+  reads (``COMMITTEE_READ``); reaching the report form is ``COMMITTEE_REPORT``, but filing or
+  withdrawing a report needs the committee's own code as well (``trucks.committees``).
 """
 from __future__ import annotations
 
@@ -10,15 +34,13 @@ import os
 import secrets
 from enum import StrEnum
 
-from pyramid.authorization import ACLHelper, ALL_PERMISSIONS, Allow, Authenticated, Everyone
+from pyramid.authorization import DENY_ALL, ACLHelper, Allow, Authenticated, Everyone
 from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.events import NewResponse
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
-from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden
 from pyramid.renderers import render_to_response
 from pyramid.security import Denied
 from pyramid.session import SignedCookieSessionFactory
-from sqlalchemy import select
 
 from trucks.models import Role, User
 
@@ -31,42 +53,52 @@ SESSION_COOKIE_NAME = "foodtrucks_session"
 
 
 class Permission(StrEnum):
-    """Permissions as ``scope:resource:action``."""
+    """Permissions as ``scope:resource:action``; the contexts' ACLs say who holds which."""
 
-    PLAN_READ = "planner:plan:read"
-    PLAN_WRITE = "planner:plan:write"
+    PLAN_READ = "planner:plan:read"  # a retailer's days, runs, schedules, versions, figures
+    PLAN_WRITE = "planner:plan:write"  # import, solve, constraints
     PLAN_PUBLISH = "planner:plan:publish"
     DRIVER_STOPS_READ = "driver:stops:read"
     DRIVER_STOPS_WRITE = "driver:stops:write"
+    COMMITTEE_READ = "committee:compound:read"  # a compound's public page, by its token
+    COMMITTEE_REPORT = "committee:report:write"  # "cannot receive", by its token
+    DISTRICT_READ = "district:plans:read"  # the district's overview over every retailer
+    DISTRICT_COMPOUNDS_WRITE = "district:compounds:write"  # compounds' master data, the assignment
     USERS_WRITE = "admin:users:write"
-    LINKS_READ = "committee:links:read"
-    LINKS_WRITE = "committee:links:write"
-    WEBHOOKS_WRITE = "committee:webhooks:write"  # compound master data: the coordinator's
-    DISTRICT_DAY_READ = "district:day:read"
-    DISTRICT_ASSIGNMENT_WRITE = "district:assignment:write"
-    DISTRICT_USERS_WRITE = "district:users:write"
+    LINKS_READ = "committee:links:read"  # the committees' links, QR sheets, CSV
+    LINKS_WRITE = "committee:links:write"  # rotating a link
+    WEBHOOKS_WRITE = "committee:webhooks:write"  # a compound's webhook: the coordinator's
+
+
+#: The default permission: held by no one (not even an admin), so a view that forgot to name
+#: its permission is closed rather than public.
+CLOSED = "closed:undeclared"
+
+#: Permissions every visitor holds on a context that grants them (a committee's token).
+PUBLIC_PERMISSIONS = frozenset({Permission.COMMITTEE_READ, Permission.COMMITTEE_REPORT})
+
+ADMIN = f"role:{Role.ADMIN}"
+COORDINATOR = f"role:{Role.COORDINATOR}"
+PLANNER_PERMISSIONS = (Permission.PLAN_READ, Permission.PLAN_WRITE, Permission.PLAN_PUBLISH)
+DRIVER_PERMISSIONS = (Permission.DRIVER_STOPS_READ, Permission.DRIVER_STOPS_WRITE)
+COORDINATOR_PERMISSIONS = (Permission.DISTRICT_READ, Permission.DISTRICT_COMPOUNDS_WRITE, Permission.USERS_WRITE)
+LINKS_PERMISSIONS = (Permission.LINKS_READ, Permission.LINKS_WRITE)
+#: The admin's first entry in every context's ACL: every named permission, never ``CLOSED``.
+ADMIN_ACE = (Allow, ADMIN, tuple(Permission))
+
+
+def retailer_principal(retailer_id: int) -> str:
+    return f"retailer:{retailer_id}"
+
+
+def truck_principal(truck_id: int) -> str:
+    return f"truck:{truck_id}"
 
 
 class Root:
-    """The default context: its ACL maps roles to permissions."""
+    """The context of routes that name no factory: only the admin holds anything here."""
 
-    __acl__ = [
-        (Allow, f"role:{Role.ADMIN}", ALL_PERMISSIONS),
-        (
-            Allow,
-            f"role:{Role.PLANNER}",
-            (Permission.PLAN_READ, Permission.PLAN_WRITE, Permission.PLAN_PUBLISH,
-             Permission.LINKS_READ, Permission.LINKS_WRITE),
-        ),
-        (Allow, f"role:{Role.DRIVER}", (Permission.DRIVER_STOPS_READ, Permission.DRIVER_STOPS_WRITE)),
-        (
-            Allow,
-            f"role:{Role.COORDINATOR}",
-            (Permission.DISTRICT_DAY_READ, Permission.DISTRICT_ASSIGNMENT_WRITE, Permission.DISTRICT_USERS_WRITE,
-             Permission.PLAN_READ,  # every retailer's plans, read-only
-             Permission.LINKS_READ, Permission.LINKS_WRITE, Permission.WEBHOOKS_WRITE),
-        ),
-    ]
+    __acl__ = [ADMIN_ACE, DENY_ALL]
 
     def __init__(self, request):
         self.request = request
@@ -88,14 +120,22 @@ class SessionSecurityPolicy:
         user = request.user
         return None if user is None else user.id
 
-    def permits(self, request, context, permission):
-        user = request.user
+    @staticmethod
+    def principals(user: User | None) -> list[str]:
+        """Everyone; a user adds ``user:``, ``role:`` and the retailer or truck they are bound to."""
         principals = [Everyone]
         if user is not None:
             principals += [Authenticated, f"user:{user.id}", f"role:{user.role}"]
+            if user.role == Role.PLANNER and user.retailer_id is not None:
+                principals.append(retailer_principal(user.retailer_id))
+            if user.role == Role.DRIVER and user.truck_id is not None:
+                principals.append(truck_principal(user.truck_id))
+        return principals
+
+    def permits(self, request, context, permission):
         if context is None:
             return Denied("no context")
-        return self.acl.permits(context, principals, permission)
+        return self.acl.permits(context, self.principals(request.user), permission)
 
     def remember(self, request, userid, **kw):
         request.session.invalidate()
@@ -106,35 +146,6 @@ class SessionSecurityPolicy:
     def forget(self, request, **kw):
         request.session.invalidate()
         return []
-
-
-def scoped_retailer_id(request) -> int:
-    """The retailer whose rows this request may read or change.
-
-    A planner is bound to one retailer; an admin (or the district's coordinator, who may only
-    read) names one with ``?retailer=ID``.
-    """
-    user = request.user
-    if user is None:
-        raise HTTPForbidden()
-    if user.role == Role.PLANNER and user.retailer_id is not None:
-        return user.retailer_id
-    if user.role in (Role.ADMIN, Role.COORDINATOR):
-        value = request.params.get("retailer") or request.session.get("admin_retailer_id")
-        if value is None:
-            from trucks.models import Retailer
-
-            first = request.dbsession.scalars(select(Retailer.id).order_by(Retailer.id)).first()
-            if first is None:
-                raise HTTPBadRequest("no retailer yet: import a fleet first")
-            return first
-        try:
-            retailer_id = int(value)
-        except ValueError:
-            raise HTTPBadRequest("retailer must be a number") from None
-        request.session["admin_retailer_id"] = retailer_id
-        return retailer_id
-    raise HTTPForbidden()
 
 
 def local_path(target: str | None, default: str = "/") -> str:
@@ -216,6 +227,7 @@ def includeme(config) -> None:
     config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
     config.set_default_csrf_options(require_csrf=True)
     config.set_root_factory(Root)
+    config.set_default_permission(CLOSED)
     config.set_security_policy(SessionSecurityPolicy())
     config.add_request_method(lambda request: request.identity, "user", reify=True)
     config.add_request_method(lambda request: secrets.token_urlsafe(16), "csp_nonce", reify=True)

@@ -1,5 +1,6 @@
 """Pages every visitor shares: the start page, the language switch and error pages."""
 from pyramid.httpexceptions import HTTPFound
+from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import forbidden_view_config, notfound_view_config, view_config
 
 from trucks.models import Role
@@ -8,7 +9,7 @@ from .i18n import LANGUAGES
 from .security import local_path
 
 
-@view_config(route_name="home")
+@view_config(route_name="home", request_method="GET", permission=NO_PERMISSION_REQUIRED)
 def home(request):
     """Sends each user to their own part of the app."""
     user = request.user
@@ -21,7 +22,7 @@ def home(request):
     return HTTPFound(request.route_url("plan_home"))
 
 
-@view_config(route_name="lang", require_csrf=False)
+@view_config(route_name="lang", request_method="GET", permission=NO_PERMISSION_REQUIRED)
 def switch_language(request):
     """Remembers the chosen language in a cookie and returns to the page it came from."""
     code = request.matchdict["code"]

@@ -119,6 +119,12 @@ def test_adduser_reads_the_password_from_stdin(file_ini, file_database, tmp_path
                  "--password", "12345678"]) == 1
     assert "no truck 'A-T9'" in capsys.readouterr().err
     assert count(file_database, User) == 1
+    assert main(["adduser", str(file_ini), "--role", "coordinator", "--username", "zhao",
+                 "--password", "district-2022"]) == 0
+    assert main(["adduser", str(file_ini), "--role", "coordinator", "--username", "qian", "--retailer", "逸刻",
+                 "--password", "district-2022"]) == 1
+    assert "a coordinator is not bound to a retailer" in capsys.readouterr().err
+    assert count(file_database, User) == 2
 
 
 def test_initdb_refuses_the_demo_unless_the_ini_allows_it(file_ini, file_database):

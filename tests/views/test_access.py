@@ -112,8 +112,8 @@ def test_a_planner_cannot_read_another_retailers_solve_run_or_version(testapp, d
     dbsession.flush()
     testapp.get(f"/plan/{world.date}/solve/{own_run.id}", status=200)
     testapp.get(f"/api/solve-runs/{own_run.id}", status=200)
-    testapp.get(f"/plan/{world.date}/solve/{world.their_run.id}", status=404)
-    assert testapp.get(f"/api/solve-runs/{world.their_run.id}", status=404).json == {"error": "not found"}
+    testapp.get(f"/plan/{world.date}/solve/{world.their_run.id}", status=404)  # not a run of this day
+    assert testapp.get(f"/api/solve-runs/{world.their_run.id}", status=403).json == {"error": "forbidden"}
     # 联华 has a version 2, 逸刻 none: it does not exist for this planner
     testapp.get(f"/plan/{world.date}/versions/2", status=404)
     testapp.get(f"/api/days/{world.date}/publications/2", status=404)
@@ -357,3 +357,79 @@ def test_a_token_from_another_session_is_refused(testapp, app, dbsession, tm, wo
                       {"kind": "pin", "truck_id": "A-T1", "compound_id": "A-C01"},
                       headers={"X-CSRF-Token": their_token}, status=403)
     assert count(dbsession, PlanConstraint) == 1
+
+
+# --------------------------------------------------------------------------- one place, closed by default
+
+
+def test_a_view_registered_without_a_permission_is_closed_even_to_an_admin(app_settings, dbengine, testapp,
+                                                                            dbsession):
+    from pyramid.config import Configurator
+    from pyramid.response import Response
+    from pyramid.security import NO_PERMISSION_REQUIRED
+
+    with Configurator(settings=dict(app_settings, dbengine=dbengine)) as config:
+        config.include("trucks")
+        config.include("views")
+        config.scan("views")
+        config.add_route("forgotten", "/forgotten")
+        config.add_view(lambda request: Response("open"), route_name="forgotten")
+        config.add_route("public", "/public")
+        config.add_view(lambda request: Response("open"), route_name="public", permission=NO_PERMISSION_REQUIRED)
+    import webtest
+
+    client = webtest.TestApp(config.make_wsgi_app(), extra_environ=dict(testapp.extra_environ))
+    make_user(dbsession, Role.ADMIN, username="root")
+    api_login(client, "root")
+    client.get("/forgotten", status=403)
+    assert client.get("/public").text == "open"
+
+
+def test_a_coordinator_reads_every_retailers_plans_and_changes_none(testapp, dbsession, world):
+    make_user(dbsession, Role.COORDINATOR, username="coordinator")
+    token = api_login(testapp, "coordinator")
+    mine, theirs = world.mine.day.retailer, world.theirs.day.retailer
+    for retailer, shown in ((mine, "A-T1"), (theirs, "B-T1")):
+        day = testapp.get(f"/api/days/{world.date}", params={"retailer": retailer.id}).json
+        assert day["retailer"]["name"] == retailer.name and shown in json.dumps(day)
+        page = testapp.get(f"/plan/{world.date}", params={"retailer": retailer.id})
+        assert shown in page.text and retailer.name in page.text
+        assert not {"import-form", "solve-form", "pin-form"} & {form.id for form in page.forms.values()}
+        assert "publish-form" not in testapp.get(f"/plan/{world.date}/publish").forms
+    assert testapp.get(f"/api/solve-runs/{world.their_run.id}").json["id"] == world.their_run.id
+    before = (count(dbsession, Publication), count(dbsession, SolveRun), count(dbsession, PlanConstraint))
+    testapp.post_json(f"/api/days/{world.date}/publications", {}, headers={"X-CSRF-Token": token}, status=403)
+    testapp.post(f"/api/days/{world.date}/solve", headers={"X-CSRF-Token": token}, status=403)
+    testapp.post_json(f"/api/days/{world.date}/constraints", {"kind": "lock", "truck_id": "B-T1"},
+                      headers={"X-CSRF-Token": token}, status=403)
+    testapp.delete(f"/api/days/{world.date}/constraints/{world.their_constraint.id}",
+                   headers={"X-CSRF-Token": token}, status=403)
+    assert (count(dbsession, Publication), count(dbsession, SolveRun), count(dbsession, PlanConstraint)) == before
+    testapp.get(f"/driver/{world.date}", status=403)
+
+
+def test_only_the_coordinator_and_the_admin_own_the_districts_compounds(dbsession, world):
+    from pyramid.testing import DummyRequest
+
+    from views.contexts import DistrictContext, RetailerContext
+    from views.security import Permission, SessionSecurityPolicy
+
+    policy = SessionSecurityPolicy()
+    users = {
+        "admin": make_user(dbsession, Role.ADMIN, username="root"),
+        "coordinator": make_user(dbsession, Role.COORDINATOR, username="zhao"),
+        "planner": make_user(dbsession, Role.PLANNER, username="wang", retailer=world.mine.day.retailer),
+        "driver": make_user(dbsession, Role.DRIVER, username="li", truck=world.mine.day.trucks[0]),
+    }
+    district = DistrictContext(DummyRequest())  # the district as a whole: no day in the path
+    allowed = {name for name, user in users.items()
+               if policy.acl.permits(district, policy.principals(user), Permission.DISTRICT_COMPOUNDS_WRITE)}
+    assert allowed == {"admin", "coordinator"}
+    assert not policy.acl.permits(district, policy.principals(None), Permission.DISTRICT_READ)
+    # a retailer's plans: the coordinator reads them, never writes or publishes
+    plans = RetailerContext.__new__(RetailerContext)
+    plans.retailer = world.mine.day.retailer
+    coordinator = policy.principals(users["coordinator"])
+    assert policy.acl.permits(plans, coordinator, Permission.PLAN_READ)
+    assert not policy.acl.permits(plans, coordinator, Permission.PLAN_WRITE)
+    assert not policy.acl.permits(plans, coordinator, Permission.PLAN_PUBLISH)

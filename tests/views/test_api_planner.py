@@ -81,11 +81,11 @@ def test_a_failed_import_lists_every_problem_and_writes_nothing(testapp, dbsessi
 
 
 def test_import_takes_files_only_never_a_path(testapp, dbsession, token):
-    response = testapp.post(
-        URL + "/import", {"stock": "/etc/passwd", "demand": "/etc/passwd"}, headers={"X-CSRF-Token": token},
-        status=400,
-    )
+    paths = {"stock": "/etc/passwd", "demand": "/etc/passwd"}
+    response = testapp.post(URL + "/import", paths, headers={"X-CSRF-Token": token},
+                            content_type="multipart/form-data", status=400)
     assert response.json["error"] == "send stock as a file part of the multipart body"
+    testapp.post(URL + "/import", paths, headers={"X-CSRF-Token": token}, status=415)
 
 
 def test_solve_starts_once_and_a_second_start_is_409(testapp, dbsession, token, mine):

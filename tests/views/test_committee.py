@@ -14,7 +14,7 @@ from tests.fieldday import FIRST_PLAN, publish_day, republish
 from tests.views.api_helpers import api_login, csrf_token
 from trucks.committees import MAX_REPORTS, display_code
 from trucks.models import CommitteeReport, Role, SolveRun, SolveStatus
-from trucks.ratelimit import MAX_FAILURES_PER_USERNAME
+from trucks.ratelimit import PAIR_LIMIT
 from trucks.services import PlanningSettings, build_problem
 
 
@@ -155,7 +155,7 @@ def test_wrong_codes_are_limited_per_compound_even_for_the_right_code_afterwards
     compound = publish_day(dbsession, prefix="CMC").day.compounds[0]
     token = csrf_token(testapp)
     url = f"/api/compounds/{compound.access_token}/report"
-    for _ in range(MAX_FAILURES_PER_USERNAME):
+    for _ in range(PAIR_LIMIT.free):
         testapp.post_json(url, {"reason": "猜", "code": "AAAA-AAAA-AAAA"}, headers={"X-CSRF-Token": token}, status=403)
     refused = testapp.post_json(url, {"reason": "猜", "code": compound.committee_code},
                                 headers={"X-CSRF-Token": token}, status=429)

@@ -4,7 +4,6 @@ from __future__ import annotations
 from trucks.district import start_district_day_solve
 from trucks.solving import NothingToSolve, SolveAlreadyRunning
 
-from ..planner.day import parse_day
 from ..planner.progress import solve_run_json
 from ..security import Permission
 from .errors import ApiError
@@ -16,7 +15,7 @@ from .spec import Reply, api_view
     "POST",
     summary="Solve every retailer's trucks of the day at once, in the background",
     tag="district",
-    permission=Permission.DISTRICT_ASSIGNMENT_WRITE,
+    permission=Permission.DISTRICT_COMPOUNDS_WRITE,
     responses={
         202: Reply("started: one run per retailer with loaded trucks", {
             "type": "object", "properties": {"runs": {"type": "array", "items": {"$ref": "#/components/schemas/SolveRun"}}},
@@ -27,7 +26,7 @@ from .spec import Reply, api_view
 )
 def district_solve(request):
     """Any retailer's truck may serve any compound; each retailer's part becomes its schedule."""
-    date = parse_day(request.matchdict["date"])
+    date = request.context.date
     try:
         runs = start_district_day_solve(request, date, request.user.username)
     except SolveAlreadyRunning as running:

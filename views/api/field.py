@@ -23,12 +23,11 @@ from trucks.live import (
 )
 from trucks.models import Schedule, ScheduleRoute, ScheduleStop
 
-from ..committee import DAYS_SHOWN, compound_for_token, first_shown_day
-from ..committee.dates import parse_date
-from ..driver import visible_truck
+from ..committee import DAYS_SHOWN, first_shown_day
+from ..contexts import parse_day, path_row_id
 from ..security import Permission
 from .errors import ApiError, field_problem, json_error
-from .inputs import integer_field, json_object, path_int, text_field
+from .inputs import integer_field, json_object, text_field
 from .spec import QueryParam, Reply, api_view
 
 ADMIN_TRUCK = QueryParam("truck", "admins only: the truck's code (a driver always gets their own)")
@@ -42,6 +41,7 @@ def _field_error(error: FieldInputError) -> ApiError:
     "api_compound",
     summary="A compound's published service windows for today and tomorrow",
     tag="committee",
+    permission=Permission.COMMITTEE_READ,
     query=(QueryParam("date", "the first day shown, YYYY-MM-DD (default today)", {"type": "string", "format": "date"}),),
     responses={200: Reply("the compound and its days", "Compound")},
 )
@@ -51,7 +51,7 @@ def compound(request):
     for the compound's window to open), the minutes it sells (start to departure), retailer and
     plate, the goods, a notice when a newer version moved the time, and the driver's updated
     estimate."""
-    found = compound_for_token(request)
+    found = request.context.compound
     first = first_shown_day(request)
     return {
         "compound": {"name": found.name, "town": found.town, "address": found.address},
@@ -83,6 +83,7 @@ COMMITTEE_REFUSALS = (committees.WrongCode, committees.TooManyAttempts, committe
     "POST",
     summary='Report "cannot receive" for a day, with the committee code',
     tag="committee",
+    permission=Permission.COMMITTEE_REPORT,
     request_body={"application/json": "NewReport"},
     responses={
         201: Reply("stored: the planner's next solve leaves the compound out that day", "Report"),
@@ -92,12 +93,12 @@ COMMITTEE_REFUSALS = (committees.WrongCode, committees.TooManyAttempts, committe
     },
 )
 def compound_report(request):
-    """The link's token finds the compound; the committee code in the body files the report.
-    It needs the session's CSRF token too."""
-    found = compound_for_token(request)
+    """The link's token finds the compound (the context); the committee code in the body files
+    the report. It needs the session's CSRF token too."""
+    found = request.context.compound
     body = json_object(request)
     date_text = body.get("date")
-    date = local_today() if date_text is None else parse_date(date_text)
+    date = local_today() if date_text is None else parse_day(date_text)
     if date is None:
         raise ApiError(422, "date must be YYYY-MM-DD", [field_problem("date", "date_format", "YYYY-MM-DD")])
     reason, code = body.get("reason"), body.get("code")
@@ -116,6 +117,7 @@ def compound_report(request):
     "POST",
     summary="Withdraw a report, with the committee code",
     tag="committee",
+    permission=Permission.COMMITTEE_REPORT,
     request_body={"application/json": "CommitteeCode"},
     responses={
         200: Reply("withdrawn: the next solve serves the compound again", "Report"),
@@ -126,8 +128,8 @@ def compound_report(request):
 )
 def compound_withdraw(request):
     """Until a solve of the report's day has started, the committee may take its report back."""
-    found = compound_for_token(request)
-    report_id = path_int(request, "report_id")
+    found = request.context.compound
+    report_id = path_row_id(request, "report_id")
     code = json_object(request).get("code")
     try:
         report = committees.withdraw_report(
@@ -150,16 +152,14 @@ def compound_withdraw(request):
 def driver_day(request):
     """Order, compound, address, committee contact, navigation link, goods to hand over and
     each stop's published and estimated times."""
-    date = parse_date(request.matchdict["date"])
-    if date is None:
-        raise HTTPNotFound()
+    date = request.context.date
     truck = _truck(request)
     route = driver_route(request.dbsession, truck, date)
     return {"date": date.isoformat(), "truck_id": truck.code, "route": None if route is None else route.as_json()}
 
 
 def _truck(request):
-    truck = visible_truck(request)
+    truck = request.context.truck
     if truck is None:
         raise ApiError(400, "an admin names the truck with ?truck=CODE")
     return truck
@@ -182,7 +182,7 @@ def driver_stop_event(request):
     """Only stops of the truck's current published route; any other stop is 404. Later stops'
     estimates (and the compounds' pages) follow from the report."""
     truck = _truck(request)
-    stop_id = path_int(request, "stop_id")
+    stop_id = path_row_id(request, "stop_id")
     date = request.dbsession.scalar(
         select(Schedule.date)
         .join(ScheduleRoute, ScheduleRoute.schedule_id == Schedule.id)
@@ -241,7 +241,7 @@ def driver_breakdown(request):
     """Confirmed by the planner, it starts a re-plan of the rest of the day with the truck out
     of service from then; the committees' pages then show the new windows or "not today"."""
     truck = _truck(request)
-    date = parse_date(request.matchdict["date"])
+    date = request.context.date
     if date is None:
         raise HTTPNotFound()
     at_text = text_field(json_object(request), "from", required=False)

@@ -3,28 +3,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pyramid.httpexceptions import HTTPNotFound
-
 from trucks.live import local_from_utc
 
 from .errors import ApiError, field_problem
 
 
-def path_int(request, name: str) -> int:
-    """A numeric id from the path; anything else names no object (404)."""
-    try:
-        return int(request.matchdict[name])
-    except ValueError:
-        raise HTTPNotFound() from None
-
-
 def json_object(request) -> dict:
-    """The body as a JSON object (an empty body is an empty object)."""
+    """The body as a JSON object (an empty body is an empty object); another media type is 415."""
     if not request.body:
         return {}
+    if request.content_type != "application/json":
+        raise ApiError(415, f"send the body as application/json, not {request.content_type or 'untyped'}")
     try:
         body = request.json_body
-    except ValueError:
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise ApiError(400, "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")

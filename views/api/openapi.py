@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from pyramid.csrf import get_csrf_token
+from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .spec import Reply, api_view, openapi_document
 
@@ -14,6 +15,7 @@ TAG = "about"
     "api_openapi",
     summary="This OpenAPI 3.1 document",
     tag=TAG,
+    permission=NO_PERMISSION_REQUIRED,
     responses={200: Reply("the document", {"type": "object"})},
 )
 def openapi_json(request):
@@ -25,6 +27,7 @@ def openapi_json(request):
     "api_docs",
     summary="The endpoints as an HTML page",
     tag=TAG,
+    permission=NO_PERMISSION_REQUIRED,
     responses={200: Reply("a self-contained page listing every operation", {"type": "string"}, "text/html")},
     renderer="api/docs.jinja2",
 )
@@ -47,6 +50,7 @@ def docs(request):
     "api_session",
     summary="Who is logged in, and the CSRF token to send with changes",
     tag=TAG,
+    permission=NO_PERMISSION_REQUIRED,
     responses={200: Reply("the session", "Session")},
 )
 def session(request):

@@ -1,7 +1,8 @@
 """The planner's day as JSON: import, solve, constraints and publications.
 
-Scoping and the day's queries are the planner pages' own (``PlanDay``); every change goes
-through the same ``trucks`` functions the pages call.
+The context and the day's queries are the planner pages' own (``PlanDay``, or
+``SolveRunContext`` for a run reached by its id); every change goes through the same ``trucks``
+functions the pages call.
 """
 from __future__ import annotations
 
@@ -12,19 +13,24 @@ from pyramid.httpexceptions import HTTPNoContent, HTTPNotFound
 from trucks import constraints as plan_constraints
 from trucks import publishing, solving
 from trucks.importer import FILE_NAMES, ImportFailed
-from trucks.models import ConstraintKind, ImportBatch, PlanConstraint, Publication, Schedule, SolveRun
+from trucks.models import ConstraintKind, ImportBatch, PlanConstraint, Publication, Schedule
 from trucks.exports import schedule_document
 from trucks.services import is_stale, load_schedule
 
+from ..contexts import path_row_id
 from ..planner.day import PlanDay
 from ..planner.progress import solve_run_json
 from ..planner.review import Review, build_review, day_categories
-from ..security import Permission, scoped_retailer_id
+from ..security import Permission
 from .errors import ApiError, field_problem
-from .inputs import integer_field, json_object, local_timestamp, path_int, text_field
+from .inputs import integer_field, json_object, local_timestamp, text_field
 from .spec import QueryParam, Reply, api_view
 
-RETAILER = QueryParam("retailer", "admins only: the retailer's id (a planner always gets their own)", {"type": "integer"})
+RETAILER = QueryParam(
+    "retailer",
+    "admins and coordinators: the retailer's id (a planner always gets their own)",
+    {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+)
 #: every planner endpoint: its tag, and the admin's ``?retailer=`` the scoping reads
 planner_view = partial(api_view, tag="planner", query=(RETAILER,))
 
@@ -147,7 +153,7 @@ def day(request):
     """Counts of the trucks loaded and compounds supplied, stock and demand per category, the
     import batches, the running (else the last) solve run, the latest schedule in the export's
     shape, its fill rates per category and per compound, and the published version."""
-    day = PlanDay(request)
+    day = request.context
     stock, orders, categories = day_categories(request.dbsession, day.date, day.retailer_id)
     schedule = load_schedule(request.dbsession, day.latest_schedule.id) if day.latest_schedule else None
     run = day.active_run or day.last_run
@@ -194,13 +200,16 @@ IMPORT_BODY = {
     request_body={"multipart/form-data": IMPORT_BODY},
     responses={
         201: Reply("imported", "ImportBatch"),
+        415: Reply("the body is not multipart/form-data", "Error"),
         422: Reply("nothing imported: every problem by file, row and column", "Error"),
     },
 )
 def import_files(request):
     """The same checks as the page and the command line; with any problem nothing is written.
     A planner may import only their own retailer's trucks and demand."""
-    day = PlanDay(request)
+    day = request.context
+    if request.content_type != "multipart/form-data":
+        raise ApiError(415, f"send the files as multipart/form-data, not {request.content_type or 'untyped'}")
     files = {}
     for kind in FILE_NAMES:
         part = request.POST.get(kind)
@@ -234,7 +243,7 @@ def import_files(request):
 )
 def solve(request):
     """One solve per day at a time: a second start while one runs is refused."""
-    day = PlanDay(request)
+    day = request.context
     try:
         run = solving.start_day_solve(request, day.date, day.retailer_id, request.user.username)
     except solving.SolveAlreadyRunning as running:
@@ -253,16 +262,10 @@ def solve(request):
     responses={200: Reply("the run", "SolveRun")},
 )
 def solve_run(request):
-    """Another retailer's run is 404, as if it did not exist. ``finished`` turns true once the
-    run ended or its worker stopped writing its heartbeat (abandoned)."""
-    return solve_run_json(request, _own_run(request))
-
-
-def _own_run(request) -> SolveRun:
-    run = request.dbsession.get(SolveRun, path_int(request, "run_id"))
-    if run is None or run.retailer_id != scoped_retailer_id(request):
-        raise HTTPNotFound()
-    return run
+    """The run's retailer's planners, the coordinator and the admin may read it (its context's
+    ACL). ``finished`` turns true once the run ended or its worker stopped writing its heartbeat
+    (abandoned)."""
+    return solve_run_json(request, request.context.run)
 
 
 @planner_view(
@@ -277,7 +280,7 @@ def _own_run(request) -> SolveRun:
 )
 def cancel_solve_run(request):
     """The run ends as cancelled at once; a worker solving it stops at its next heartbeat."""
-    run = _own_run(request)
+    run = request.context.run
     if not solving.cancel_solve_run(request.dbsession, run, request.user.username):
         raise ApiError(409, f"solve run {run.id} has already ended ({run.status})", run_id=run.id)
     return solve_run_json(request, run)
@@ -295,7 +298,7 @@ def cancel_solve_run(request):
         "required": ["constraints"]})},
 )
 def constraints(request):
-    day = PlanDay(request)
+    day = request.context
     rows = plan_constraints.active_constraints(request.dbsession, day.date, day.retailer_id)
     return {"constraints": [constraint_json(c) for c in rows]}
 
@@ -318,7 +321,7 @@ NOT_YOURS = "the truck or compound is not one of yours for this day"
 )
 def add_constraint(request):
     """Codes are the CSV ids; a lock keeps the truck's route of the latest schedule."""
-    day = PlanDay(request)
+    day = request.context
     body = json_object(request)
     kind = body.get("kind")
     if kind not in tuple(ConstraintKind):
@@ -344,9 +347,9 @@ def add_constraint(request):
     responses={204: Reply("removed")},
 )
 def remove_constraint(request):
-    day = PlanDay(request)
+    day = request.context
     try:
-        plan_constraints.remove_constraint(request.dbsession, day.date, day.retailer_id, path_int(request, "constraint_id"))
+        plan_constraints.remove_constraint(request.dbsession, day.date, day.retailer_id, path_row_id(request, "constraint_id"))
     except plan_constraints.NotOwned:
         raise HTTPNotFound() from None
     return HTTPNoContent()
@@ -362,7 +365,7 @@ def remove_constraint(request):
     responses={200: Reply("versions, newest first, and the candidate's diff", "Publications")},
 )
 def publications(request):
-    day = PlanDay(request)
+    day = request.context
     candidate = day.latest_schedule
     latest = day.latest_publication
     return {
@@ -397,7 +400,7 @@ def publications(request):
 )
 def publish(request):
     """Earlier versions stay readable; committees and drivers see the new one at once."""
-    day = PlanDay(request)
+    day = request.context
     body = json_object(request)
     schedule_id = integer_field(body, "schedule_id")
     if schedule_id is None:
@@ -437,8 +440,8 @@ PUBLISH_REFUSALS = {
     responses={200: Reply("the version", "PublicationDetail")},
 )
 def publication(request):
-    day = PlanDay(request)
-    found = publishing.get_publication(request.dbsession, day.date, day.retailer_id, path_int(request, "version"))
+    day = request.context
+    found = publishing.get_publication(request.dbsession, day.date, day.retailer_id, path_row_id(request, "version"))
     if found is None:
         raise HTTPNotFound()
     return {

@@ -10,7 +10,6 @@ from trucks import solving
 from trucks.replan import NotOnThisDay, ReplanError, insert_urgent, urgent_options
 from trucks.services import PlanningSettings, local_time
 
-from ..planner.day import PlanDay
 from ..planner.progress import solve_run_json
 from ..security import Permission
 from .errors import ApiError, field_problem
@@ -36,7 +35,7 @@ def replan(request):
     """Stops served or under way stay as the drivers reported them; the other trucks start where
     they are with what they still carry; windows move as little as the fleet allows. The run's
     ``progress_params`` name the published version once it is done."""
-    day = PlanDay(request)
+    day = request.context
     body = json_object(request)
     truck_code = text_field(body, "truck_id")
     cut = _clock(day, text_field(body, "from"))
@@ -97,7 +96,7 @@ def _clock(day, text: str | None):
     },
 )
 def urgent_places(request):
-    day = PlanDay(request)
+    day = request.context
     cut = _clock(day, request.params.get("from"))
     planning = PlanningSettings.from_settings(request.registry.settings)
     compound = request.params.get("compound_id", "")
@@ -127,7 +126,7 @@ def urgent_places(request):
 def urgent_insert(request):
     """Every other stop stays as published, except the later stops of that truck that the
     chosen place pushes (as the options showed)."""
-    day = PlanDay(request)
+    day = request.context
     body = json_object(request)
     compound, truck = text_field(body, "compound_id"), text_field(body, "truck_id")
     cut = _clock(day, text_field(body, "from"))

@@ -4,6 +4,10 @@ The tests validate real responses against these, so a schema that drifts from th
 """
 from __future__ import annotations
 
+from trucks.committees import MAX_REASON_LENGTH
+from trucks.live import MAX_DELAY_MINUTES
+from trucks.models import Role
+
 
 def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -34,6 +38,8 @@ INTEGER = {"type": "integer"}
 NUMBER = {"type": "number"}
 BOOLEAN = {"type": "boolean"}
 DATE = {"type": "string", "format": "date"}
+#: a string the server reads stripped: it must hold something besides spaces
+TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}
 #: naive local (Shanghai) date-times, as the schedules are written
 LOCAL_TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$"}
 WINDOW = {**array(LOCAL_TIME), "minItems": 2, "maxItems": 2}
@@ -60,7 +66,7 @@ COMPONENTS: dict[str, dict] = {
                 obj(
                     {
                         "username": STRING,
-                        "role": {"enum": ["admin", "planner", "driver"]},
+                        "role": {"enum": [role.value for role in Role]},
                         "retailer": nullable(ref("Retailer")),
                         "truck_id": nullable(STRING),
                     }
@@ -199,8 +205,8 @@ COMPONENTS: dict[str, dict] = {
     "NewConstraint": obj(
         {
             "kind": {"enum": ["pin", "forbid", "lock"]},
-            "truck_id": {**STRING, "description": "the truck's code (truck_id of trucks.csv)"},
-            "compound_id": {**STRING, "description": "the compound's code; for pin and forbid"},
+            "truck_id": {**TEXT, "description": "the truck's code (truck_id of trucks.csv)"},
+            "compound_id": {**TEXT, "description": "the compound's code; for pin and forbid (422 without it)"},
         },
         optional=("compound_id",),
     ),
@@ -338,8 +344,8 @@ COMPONENTS: dict[str, dict] = {
     ),
     "NewReport": obj(
         {
-            "date": {**DATE, "description": "default: today"},
-            "reason": {**STRING, "maxLength": 500},
+            "date": {**DATE, "description": "today or later (default: today)"},
+            "reason": {**TEXT, "maxLength": MAX_REASON_LENGTH},
             "code": {**STRING, "description": "the committee code (the link's token alone cannot file)"},
         },
         optional=("date",),
@@ -402,8 +408,10 @@ COMPONENTS: dict[str, dict] = {
     "NewStopEvent": obj(
         {
             "kind": {"enum": ["arrived", "departed", "delay"]},
-            "at": {**STRING, "pattern": r"^\d{1,2}:\d{2}$", "description": "HH:MM on the route's date; default now"},
-            "delay_minutes": {**INTEGER, "minimum": 1, "description": "for kind delay only"},
+            "at": {**STRING, "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                   "description": "HH:MM on the route's date; default now"},
+            "delay_minutes": {**INTEGER, "minimum": 1, "maximum": MAX_DELAY_MINUTES,
+                              "description": "for kind delay only (422 with another kind)"},
         },
         optional=("at", "delay_minutes"),
     ),

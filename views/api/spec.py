@@ -14,24 +14,31 @@ from importlib.metadata import PackageNotFoundError, version
 
 import venusian
 from pyramid.interfaces import IRoutesMapper
+from pyramid.security import NO_PERMISSION_REQUIRED
 
-from ..security import SESSION_COOKIE_NAME
+from ..contexts import FIRST_DAY, LAST_DAY, MAX_ROW_ID, TOKEN_PATTERN
+from ..security import PUBLIC_PERMISSIONS, SESSION_COOKIE_NAME
 from . import schemas
 
 API_OPERATIONS = "foodtrucks.api.operations"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ERROR = {"$ref": "#/components/schemas/Error"}
 
-#: The type of every path parameter the API's routes use.
+ROW_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID}
+
+#: The type of every path parameter the API's routes use, as narrow as the server reads it.
 PATH_PARAMETERS = {
-    "date": ({"type": "string", "format": "date"}, "the day, YYYY-MM-DD"),
-    "run_id": ({"type": "integer"}, "a solve run's id"),
-    "constraint_id": ({"type": "integer"}, "a constraint's id"),
-    "version": ({"type": "integer", "minimum": 1}, "a publication's version number"),
-    "token": ({"type": "string"}, "the compound's access token (its committee link)"),
-    "stop_id": ({"type": "integer"}, "a published stop's id"),
-    "report_id": ({"type": "integer"}, "a committee report's id"),
-    "compound_id": ({"type": "integer"}, "a compound's id (the ``id`` of the link list)"),
+    "date": (
+        {"type": "string", "format": "date"},
+        f"the day, YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY} (any other day is 404)",
+    ),
+    "run_id": (ROW_ID, "a solve run's id"),
+    "constraint_id": (ROW_ID, "a constraint's id"),
+    "version": (ROW_ID, "a publication's version number"),
+    "token": ({"type": "string", "pattern": f"^{TOKEN_PATTERN.pattern}$"}, "the compound's access token (its committee link)"),
+    "stop_id": (ROW_ID, "a published stop's id"),
+    "report_id": (ROW_ID, "a committee report's id"),
+    "compound_id": (ROW_ID, "a compound's id (the ``id`` of the link list)"),
 }
 
 
@@ -62,6 +69,11 @@ class Operation:
     responses: Mapping[int, Reply]
     request_body: Mapping[str, str | dict] | None = None  # media type -> schema
     query: tuple[QueryParam, ...] = ()
+
+    @property
+    def needs_login(self) -> bool:
+        """Public operations are open to everyone or to whoever holds a committee's link."""
+        return self.permission not in (None, NO_PERMISSION_REQUIRED, *PUBLIC_PERMISSIONS)
 
     @property
     def operation_id(self) -> str:
@@ -140,12 +152,14 @@ def _operation_object(operation: Operation, path: str) -> dict:
         responses[str(status)] = entry
     # The errors every operation of its kind can answer with, unless it says more itself.
     implied = {}
-    if path_names or operation.request_body:
-        implied["400"] = "the request is malformed (a path value or the body)"
-    if operation.permission or unsafe:
+    if path_names or operation.query or operation.request_body:
+        implied["400"] = "the request is malformed (a path or query value, or the body)"
+    if operation.needs_login or unsafe:
         implied["403"] = "not logged in, not allowed for this role, or no CSRF token"
-    if path_names:
+    if path_names or operation.query:
         implied["404"] = "no such object, or not one this user may see"
+    if operation.request_body:
+        implied["415"] = "the body is not of the media type the operation takes"
     for status, description in implied.items():
         responses.setdefault(status, {"description": description, "content": {"application/json": {"schema": ERROR}}})
     result = {
@@ -157,7 +171,7 @@ def _operation_object(operation: Operation, path: str) -> dict:
     }
     if operation.description:
         result["description"] = operation.description
-    if operation.permission:
+    if operation.needs_login:
         result["x-permission"] = str(operation.permission)
     if operation.request_body:
         result["requestBody"] = {
@@ -166,7 +180,7 @@ def _operation_object(operation: Operation, path: str) -> dict:
         }
     if unsafe:
         result["security"] = [{"session": [], "csrf": []}]
-    elif operation.permission:
+    elif operation.needs_login:
         result["security"] = [{"session": []}]
     else:
         result["security"] = []  # public

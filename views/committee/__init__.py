@@ -1,7 +1,7 @@
 """A compound committee's public page, its QR code, printable notice, and the reports page.
 
-No login. The compound's unguessable token opens the public page, which only reads and shows
-only that compound's published facts (``trucks.live.compound_day``): never phone numbers,
+No login. The compound's unguessable token opens the public page (``CompoundContext`` loads the
+compound and 404s any other token), which only reads and shows only that compound's published facts (``trucks.live.compound_day``): never phone numbers,
 drivers or other compounds. Filing or withdrawing "cannot receive" (``/c/{token}/report``)
 needs the committee's own code as well (``trucks.committees``), which no public page shows.
 """
@@ -18,29 +18,22 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from trucks import committees
-from trucks.live import FieldInputError, ReportFact, compound_by_token, compound_day, local_today
+from trucks.live import FieldInputError, ReportFact, compound_day, local_today
 from trucks.models import Compound
 
-from ..api.inputs import path_int
-from .dates import parse_date, template_helpers
+from ..contexts import parse_day, path_row_id
+from ..security import Permission
+from .dates import template_helpers
 
 FLASH_QUEUE = "committee"
 DAYS_SHOWN = 2  # today and tomorrow
-
-
-def compound_for_token(request) -> Compound:
-    """The compound whose link this is (its token is the key); any other token is 404."""
-    compound = compound_by_token(request.dbsession, request.matchdict["token"])
-    if compound is None:
-        raise HTTPNotFound()
-    return compound
 
 
 def first_shown_day(request) -> dt.date:
     """Today, or the ``?date=`` a link asked for (a notice printed ahead, an old day)."""
     if "date" not in request.GET:
         return local_today()
-    date = parse_date(request.GET["date"])
+    date = parse_day(request.GET["date"])
     if date is None:
         raise HTTPNotFound()
     return date
@@ -67,10 +60,11 @@ def shown_days(request, compound: Compound) -> list:
     return [compound_day(request.dbsession, compound, first + dt.timedelta(days=i)) for i in range(DAYS_SHOWN)]
 
 
-@view_config(route_name="committee", request_method="GET", renderer="committee/page.jinja2")
+@view_config(route_name="committee", request_method="GET", renderer="committee/page.jinja2",
+             permission=Permission.COMMITTEE_READ)
 def committee_page(request):
     """The public page: today's and tomorrow's windows and any reports, nothing to submit."""
-    compound = compound_for_token(request)
+    compound = request.context.compound
     return {
         "compound": compound,
         "days": shown_days(request, compound),
@@ -118,18 +112,20 @@ def _refused(request, compound: Compound, error: Exception, **kept) -> dict:
 REFUSALS = (committees.WrongCode, committees.TooManyAttempts, committees.NotWithdrawable, FieldInputError)
 
 
-@view_config(route_name="committee_report", request_method="GET", renderer="committee/report.jinja2")
+@view_config(route_name="committee_report", request_method="GET", renderer="committee/report.jinja2",
+             permission=Permission.COMMITTEE_READ)
 def committee_report_form(request):
     """The committee's own page: "cannot receive" for today or tomorrow, and taking it back."""
-    return _report_page(request, compound_for_token(request))
+    return _report_page(request, request.context.compound)
 
 
-@view_config(route_name="committee_report", request_method="POST", renderer="committee/report.jinja2")
+@view_config(route_name="committee_report", request_method="POST", renderer="committee/report.jinja2",
+             permission=Permission.COMMITTEE_REPORT)
 def committee_report(request):
     """Stores "cannot receive" when the committee code is right; a bad form comes back as typed."""
-    compound = compound_for_token(request)
+    compound = request.context.compound
     reason = request.POST.get("reason", "")
-    date = parse_date(request.POST.get("date", ""))
+    date = parse_day(request.POST.get("date", ""))
     if date is None:
         return _report_page(request, compound, reason=reason, error=request.t("committee.error.date"), status=400)
     try:
@@ -141,11 +137,12 @@ def committee_report(request):
     return HTTPSeeOther(request.route_url("committee_report", token=compound.access_token))
 
 
-@view_config(route_name="committee_withdraw", request_method="POST", renderer="committee/report.jinja2")
+@view_config(route_name="committee_withdraw", request_method="POST", renderer="committee/report.jinja2",
+             permission=Permission.COMMITTEE_REPORT)
 def committee_withdraw(request):
     """Takes a report back with the committee code, until the day's solve has used it."""
-    compound = compound_for_token(request)
-    report_id = path_int(request, "report_id")
+    compound = request.context.compound
+    report_id = path_row_id(request, "report_id")
     try:
         report = committees.withdraw_report(request.dbsession, compound, report_id, request.POST.get("code"),
                                             request.remote_addr)
@@ -157,18 +154,19 @@ def committee_withdraw(request):
     return HTTPSeeOther(request.route_url("committee_report", token=compound.access_token))
 
 
-@view_config(route_name="committee_qr", request_method="GET")
+@view_config(route_name="committee_qr", request_method="GET", permission=Permission.COMMITTEE_READ)
 def committee_qr_svg(request):
     """The QR code of the page's absolute address, as an SVG file."""
     buffer = io.BytesIO()
-    committee_qr(request, compound_for_token(request)).save(buffer, kind="svg", scale=8, border=4)
+    committee_qr(request, request.context.compound).save(buffer, kind="svg", scale=8, border=4)
     return Response(body=buffer.getvalue(), content_type="image/svg+xml", charset="utf-8")
 
 
-@view_config(route_name="committee_notice", request_method="GET", renderer="committee/notice.jinja2")
+@view_config(route_name="committee_notice", request_method="GET", renderer="committee/notice.jinja2",
+             permission=Permission.COMMITTEE_READ)
 def committee_notice(request):
     """An A4 notice for the building's board: one date's window, goods and the QR code."""
-    compound = compound_for_token(request)
+    compound = request.context.compound
     return {
         "compound": compound,
         "day": compound_day(request.dbsession, compound, first_shown_day(request)),

@@ -28,13 +28,6 @@ def span(window: tuple[dt.datetime, dt.datetime]) -> str:
     return f"{clock(window[0])}–{clock(window[1])}"
 
 
-def parse_date(text: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text)
-    except (TypeError, ValueError):
-        return None
-
-
 def template_helpers(request) -> dict:
     """What the committee and driver templates use to show dates and times."""
     return {"day_label": lambda date: day_label(request, date), "clock": clock, "span": span}

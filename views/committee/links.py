@@ -1,77 +1,26 @@
 """Handing the committees their links: the list with QR codes, printable sheets, CSV, rotation.
 
-An admin and the coordinator see every compound, a planner the compounds their retailer
-supplies; any other compound is 404 to them. The committee code is shown here (to be given to
+Who sees which compound is ``views.contexts.LinksContext``'s: an admin and the coordinator
+every compound, a planner the compounds their retailer supplies; any other compound is 404 to
+them. The committee code is shown here (to be given to
 the committee contact), never on the public notice.
 """
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config
-from sqlalchemy import select
 
 from trucks import committees, messages, webhooks
 from trucks.live import compound_day, local_from_utc, local_today
-from trucks.models import Compound, Retailer, Role
+from trucks.models import Compound
 
 from ..api.errors import ApiError, field_problem
-from ..api.inputs import json_object, path_int
+from ..api.inputs import json_object
 from ..api.spec import QueryParam, Reply, api_view
 from ..security import Permission
 from . import qr_inline
-from .dates import parse_date, template_helpers
-
-
-class LinkScope:
-    """Which compounds a request may list, from the user's role and the page's filters."""
-
-    def __init__(self, request):
-        self.request = request
-        user = request.user
-        self.is_planner = user.role == Role.PLANNER
-        self.retailer_id = user.retailer_id if self.is_planner else _optional_int(request.params.get("retailer"))
-        self.town = request.params.get("town") or None
-        self.date = None
-        if request.params.get("date"):
-            self.date = parse_date(request.params["date"])
-            if self.date is None:
-                raise HTTPBadRequest("date must be YYYY-MM-DD")
-
-    @property
-    def filters(self) -> dict:
-        """The page's filters as query parameters, for links between the list and its sheets."""
-        query = {"town": self.town, "date": self.date and self.date.isoformat()}
-        if not self.is_planner:
-            query["retailer"] = self.retailer_id
-        return {key: value for key, value in query.items() if value}
-
-    def compounds(self, *, town: bool = True) -> list[Compound]:
-        return committees.compounds_for_links(
-            self.request.dbsession, retailer_id=self.retailer_id, date=self.date, town=self.town if town else None)
-
-    def compound(self, compound_id: int) -> Compound:
-        """One compound this user may manage; others are 404."""
-        compound = self.request.dbsession.get(Compound, compound_id)
-        if compound is None:
-            raise HTTPNotFound()
-        if self.is_planner and not committees.supplies(self.request.dbsession, self.retailer_id, compound):
-            raise HTTPNotFound()
-        return compound
-
-    def retailers(self) -> list[Retailer]:
-        if self.is_planner:
-            return []
-        return list(self.request.dbsession.scalars(select(Retailer).order_by(Retailer.name)))
-
-
-def _optional_int(text: str | None) -> int | None:
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise HTTPBadRequest("retailer must be a number") from None
+from .dates import template_helpers
 
 
 def link(request, compound: Compound) -> str:
@@ -81,7 +30,7 @@ def link(request, compound: Compound) -> str:
 @view_config(route_name="links", request_method="GET", permission=Permission.LINKS_READ,
              renderer="committee/links.jinja2")
 def links_page(request):
-    scope = LinkScope(request)
+    scope = request.context
     compounds = scope.compounds()
     return {
         "scope": scope,
@@ -96,7 +45,7 @@ def links_page(request):
 @view_config(route_name="links_csv", request_method="GET", permission=Permission.LINKS_READ)
 def links_csv(request):
     """``compound_id,name,town,link`` for mass messaging; ``?codes=1`` adds the private codes."""
-    scope = LinkScope(request)
+    scope = request.context
     with_codes = request.params.get("codes") == "1"
     text = committees.links_csv(scope.compounds(), lambda c: link(request, c), with_codes=with_codes)
     name = "committee-links-with-codes.csv" if with_codes else "committee-links.csv"
@@ -108,7 +57,7 @@ def links_csv(request):
              renderer="committee/notices.jinja2")
 def notices(request):
     """One A4 notice per compound of the list (a town), in one page to print: no codes on it."""
-    scope = LinkScope(request)
+    scope = request.context
     date = scope.date or local_today()
     return {
         "scope": scope,
@@ -121,15 +70,15 @@ def notices(request):
              renderer="committee/qr_sheet.jinja2")
 def qr_sheet(request):
     """Labelled QR codes of the list, twelve to an A4 page, to cut out and hand over."""
-    scope = LinkScope(request)
+    scope = request.context
     return {"scope": scope, "codes": [(c, qr_inline(request, c, scale=3)) for c in scope.compounds()]}
 
 
 @view_config(route_name="link_rotate", request_method="POST", permission=Permission.LINKS_WRITE)
 def rotate(request):
     """A new link (``what=link``: the old one is 404 at once) or a new committee code (``what=code``)."""
-    scope = LinkScope(request)
-    compound = scope.compound(path_int(request, "compound_id"))
+    scope = request.context
+    compound = scope.compound
     what = request.POST.get("what")
     if what == "link":
         committees.rotate_link(compound)
@@ -173,7 +122,7 @@ FILTERS = (
 def api_links(request):
     """An admin and the coordinator get every compound, a planner those their retailer supplies.
     ``committee_code`` is private: for the committee contact, never for residents."""
-    scope = LinkScope(request)
+    scope = request.context
     return {"links": [link_json(request, c) for c in scope.compounds()]}
 
 
@@ -187,8 +136,8 @@ def api_links(request):
     responses={200: Reply("the compound with its new link or code", "Link")},
 )
 def api_rotate(request):
-    scope = LinkScope(request)
-    compound = scope.compound(path_int(request, "compound_id"))
+    scope = request.context
+    compound = scope.compound
     what = json_object(request).get("what")
     if what == "link":
         committees.rotate_link(compound)
@@ -204,11 +153,11 @@ def api_rotate(request):
 def webhook_page(request, *, error: str | None = None, status: int = 200):
     """The compound's group robot (masked) and its delivery log: sent, retrying, failed with
     the receiver's answer."""
-    compound = LinkScope(request).compound(path_int(request, "compound_id"))
+    compound = request.context.compound
     request.response.status = status
     return {
         "compound": compound,
-        "can_edit": request.has_permission(Permission.WEBHOOKS_WRITE),
+        "can_edit": request.has_permission(Permission.WEBHOOKS_WRITE, request.context),
         "masked": webhooks.mask(compound.webhook_url),
         "kinds": [k.value for k in webhooks.WebhookKind],
         "deliveries": messages.delivery_log(request.dbsession, compound),
@@ -223,7 +172,7 @@ def webhook_page(request, *, error: str | None = None, status: int = 200):
 def set_webhook(request):
     """Sets or clears (an empty address) the group robot; a refused one is not kept. Compound
     master data, so the coordinator's (and the admin's), as in compounds.csv."""
-    compound = LinkScope(request).compound(path_int(request, "compound_id"))
+    compound = request.context.compound
     try:
         webhooks.set_webhook(compound, request.POST.get("url", ""), request.POST.get("kind", ""),
                              request.POST.get("secret", ""), webhooks.WebhookSettings.from_settings(request.registry.settings))

@@ -10,16 +10,17 @@ from trucks.live import FieldInputError, ReportFact
 from trucks.models import CommitteeReport
 
 from ..api.errors import ApiError, field_problem
-from ..api.inputs import json_object, path_int
+from ..api.inputs import json_object
 from ..api.planner import planner_view
 from ..api.spec import Reply
+from ..contexts import path_row_id
 from ..planner.day import PlanDay
 from ..security import Permission
 
 
 def day_report(request, day: PlanDay) -> CommitteeReport:
     """The report named in the path, if it is one of the day's that this planner may decide."""
-    report_id = path_int(request, "report_id")
+    report_id = path_row_id(request, "report_id")
     report = next((r for r in day.committee_reports if r.id == report_id), None)
     if report is None:
         raise HTTPNotFound()
@@ -28,7 +29,7 @@ def day_report(request, day: PlanDay) -> CommitteeReport:
 
 @view_config(route_name="plan_report_decision", request_method="POST", permission=Permission.PLAN_WRITE)
 def decide(request):
-    day = PlanDay(request)
+    day = request.context
     report = day_report(request, day)
     try:
         committees.decide_report(request.dbsession, report, request.POST.get("decision", ""),
@@ -53,7 +54,7 @@ def decide(request):
 )
 def api_decide(request):
     """Reports of the day's compounds the planner's retailer supplies; any other is 404."""
-    day = PlanDay(request)
+    day = request.context
     report = day_report(request, day)
     body = json_object(request)
     decision, reason = body.get("decision"), body.get("reason")

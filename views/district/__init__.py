@@ -7,7 +7,7 @@ form and show the answer. An admin sees them as the coordinator does.
 from __future__ import annotations
 
 
-from pyramid.httpexceptions import HTTPBadRequest, HTTPFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPBadRequest, HTTPFound, HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 from sqlalchemy import func, select
 
@@ -20,7 +20,7 @@ from trucks.services import PlanningSettings
 from trucks.solving import NothingToSolve, SolveAlreadyRunning
 
 from ..i18n import category_name
-from ..planner.day import parse_day
+from ..contexts import parse_day
 from ..planner.progress import progress_text
 from ..planner.views import uploaded_bytes
 from ..security import Permission
@@ -37,11 +37,13 @@ def _int(text) -> int:
         raise HTTPBadRequest(f"{text!r} is not a number") from None
 
 
-@view_config(route_name="district_home", permission=Permission.DISTRICT_DAY_READ, request_method="GET")
+@view_config(route_name="district_home", permission=Permission.DISTRICT_READ, request_method="GET")
 def district_home(request):
     """The day asked for with ``?date=``, else the latest day with loaded trucks, else today."""
     if request.params.get("date"):
         date = parse_day(request.params["date"])
+        if date is None:
+            raise HTTPNotFound()
     else:
         date = request.dbsession.scalar(select(func.max(Stock.date))) or local_today()
     return HTTPFound(request.route_url("district_day", date=date.isoformat()))
@@ -66,23 +68,23 @@ def day_page(request, date, problems=None) -> dict:
     }
 
 
-@view_config(route_name="district_day", permission=Permission.DISTRICT_DAY_READ, request_method="GET",
+@view_config(route_name="district_day", permission=Permission.DISTRICT_READ, request_method="GET",
              renderer="district/day.jinja2")
 def district_day(request):
-    return day_page(request, parse_day(request.matchdict["date"]))
+    return day_page(request, request.context.date)
 
 
-@view_config(route_name="district_import", permission=Permission.DISTRICT_DAY_READ, request_method="GET")
+@view_config(route_name="district_import", permission=Permission.DISTRICT_READ, request_method="GET")
 def import_section(request):
     return HTTPFound(request.route_url("district_day", date=request.matchdict["date"], _anchor="import"))
 
 
-@view_config(route_name="district_import", permission=Permission.DISTRICT_ASSIGNMENT_WRITE, request_method="POST",
+@view_config(route_name="district_import", permission=Permission.DISTRICT_COMPOUNDS_WRITE, request_method="POST",
              renderer="district/day.jinja2")
 def import_files(request):
     """The district's files of the day (compounds' master data, every fleet, stock and demand),
     all or nothing; demand goes to the confirmed assignment, else the nearest depot."""
-    date = parse_day(request.matchdict["date"])
+    date = request.context.date
     files = {kind: uploaded_bytes(request.POST.get(kind)) for kind in FILE_NAMES}
     try:
         batch = import_day(
@@ -98,16 +100,16 @@ def import_files(request):
     return HTTPSeeOther(request.route_url("district_day", date=date.isoformat(), _anchor="load"))
 
 
-@view_config(route_name="district_assignment", permission=Permission.DISTRICT_DAY_READ, request_method="GET")
+@view_config(route_name="district_assignment", permission=Permission.DISTRICT_READ, request_method="GET")
 def assignment_section(request):
     return HTTPFound(request.route_url("district_day", date=request.matchdict["date"], _anchor="assignment"))
 
 
-@view_config(route_name="district_assignment", permission=Permission.DISTRICT_ASSIGNMENT_WRITE,
+@view_config(route_name="district_assignment", permission=Permission.DISTRICT_COMPOUNDS_WRITE,
              request_method="POST")
 def change_assignment(request):
     """``action``: propose (the LP), pin or unpin a compound, confirm the assignment."""
-    date = parse_day(request.matchdict["date"])
+    date = request.context.date
     action = request.POST.get("action")
     dbsession = request.dbsession
     back = HTTPSeeOther(request.route_url("district_day", date=date.isoformat(), _anchor="assignment"))
@@ -135,9 +137,9 @@ def change_assignment(request):
     return back
 
 
-@view_config(route_name="district_solve", permission=Permission.DISTRICT_ASSIGNMENT_WRITE, request_method="POST")
+@view_config(route_name="district_solve", permission=Permission.DISTRICT_COMPOUNDS_WRITE, request_method="POST")
 def solve(request):
-    date = parse_day(request.matchdict["date"])
+    date = request.context.date
     try:
         district.start_district_day_solve(request, date, request.user.username)
         _flash(request, "district.solve.started")
@@ -148,13 +150,13 @@ def solve(request):
     return HTTPSeeOther(request.route_url("district_day", date=date.isoformat(), _anchor="solve"))
 
 
-@view_config(route_name="district_compounds", permission=Permission.DISTRICT_DAY_READ, request_method="GET",
+@view_config(route_name="district_compounds", permission=Permission.DISTRICT_READ, request_method="GET",
              renderer="district/compounds.jinja2")
 def compounds(request):
     return {"compounds": list(request.dbsession.scalars(select(Compound).order_by(Compound.town, Compound.code)))}
 
 
-@view_defaults(route_name="users", permission=Permission.DISTRICT_USERS_WRITE, renderer="district/users.jinja2")
+@view_defaults(route_name="users", permission=Permission.USERS_WRITE, renderer="district/users.jinja2")
 class UsersView:
     """The accounts a user may manage: an admin everyone's, a coordinator planners' and drivers'."""
 

@@ -2,14 +2,14 @@
 arrived / departed / delay reports that re-time the later stops, and the truck's breakdown
 report that the planner confirms (``trucks.live``).
 
-A driver sees only ``request.user.truck_id``'s route; an admin may look at any truck with
-``?truck=CODE``; planners have no driver pages (the ACL refuses them).
+The context is ``TruckContext``: a driver's own truck; an admin may look at any truck with
+``?truck=CODE``; planners and coordinators have no driver pages (its ACL refuses them).
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from trucks.live import (
@@ -21,42 +21,15 @@ from trucks.live import (
     published_trucks,
     record_stop_event,
     report_breakdown,
-    truck_by_code,
 )
 from trucks.models import Role, Truck
 
-from ..committee.dates import parse_date, template_helpers
+from ..committee.dates import template_helpers
+from ..contexts import path_row_id
 from ..security import Permission
 
 FLASH_DONE = "driver"
 FLASH_ERROR = "driver-error"
-
-
-def _date(request) -> dt.date:
-    date = parse_date(request.matchdict["date"])
-    if date is None:
-        raise HTTPNotFound()
-    return date
-
-
-def visible_truck(request) -> Truck | None:
-    """The truck this request may see: the driver's own; for an admin the ``?truck=`` one, or
-    None until one is chosen."""
-    user = request.user
-    if user.role == Role.DRIVER:
-        truck = request.dbsession.get(Truck, user.truck_id) if user.truck_id is not None else None
-        if truck is None:
-            raise HTTPForbidden()
-        return truck
-    if user.role == Role.ADMIN:
-        code = request.GET.get("truck")
-        if not code:
-            return None
-        truck = truck_by_code(request.dbsession, code)
-        if truck is None:
-            raise HTTPNotFound()
-        return truck
-    raise HTTPForbidden()
 
 
 def _truck_query(request, truck: Truck) -> dict:
@@ -65,8 +38,7 @@ def _truck_query(request, truck: Truck) -> dict:
 
 
 def _route_page(request) -> dict:
-    date = _date(request)
-    truck = visible_truck(request)
+    date, truck = request.context.date, request.context.truck
     context = {"date": date, "truck": truck, **template_helpers(request)}
     if truck is None:
         return {**context, "route": None, "choices": published_trucks(request.dbsession, date)}
@@ -104,10 +76,7 @@ def driver_stop_event(request):
     """Records arrived, departed or a delay on a stop of the truck's current route; any other
     stop (another truck's, an old version's, another day's) is 404."""
     date, truck = _reporting_truck(request)
-    try:
-        stop_id = int(request.matchdict["stop_id"])
-    except ValueError:
-        raise HTTPNotFound() from None
+    stop_id = path_row_id(request, "stop_id")
     kind = request.POST.get("kind", "")
     minutes_text = request.POST.get("delay_minutes", "").strip()
     try:
@@ -145,8 +114,7 @@ def driver_breakdown(request):
 
 def _reporting_truck(request) -> tuple[dt.date, Truck]:
     """The date and the truck a report is about; an admin who named no truck gets 404."""
-    date = _date(request)
-    truck = visible_truck(request)
+    date, truck = request.context.date, request.context.truck
     if truck is None:
         raise HTTPNotFound()
     return date, truck

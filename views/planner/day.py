@@ -1,4 +1,8 @@
-"""The (date, retailer) a planner's request is about, and the rows of that day it may see."""
+"""The (date, retailer) a planner's request is about, and the rows of that day it may see.
+
+``PlanDay`` is the context of every route of a retailer's day, pages and API alike: the
+retailer comes from ``RetailerContext`` (with its ACL), and every query below is scoped to it.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,33 +11,25 @@ from functools import cached_property
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import func, or_, select
 
+from trucks.importer import import_day
+from trucks.live import local_from_utc
 from trucks.models import (
     CommitteeReport,
     Compound,
     Demand,
     ImportBatch,
     Retailer,
-    Role,
     Schedule,
     SolveRun,
     SolveStatus,
     Stock,
     Truck,
 )
-from trucks.importer import import_day
-from trucks.live import local_from_utc
 from trucks.publishing import latest_publication
 from trucks.services import PlanningSettings, latest_schedule, loaded_trucks
 from trucks.solving import dead_after, is_alive
 
-from ..security import scoped_retailer_id
-
-
-def parse_day(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise HTTPNotFound() from None
+from ..contexts import RetailerContext, path_day
 
 
 def latest_data_date(dbsession, retailer_id: int) -> dt.date | None:
@@ -43,39 +39,28 @@ def latest_data_date(dbsession, retailer_id: int) -> dt.date | None:
     )
 
 
-class PlanDay:
-    """Everything of one retailer's day, always scoped by ``scoped_retailer_id``."""
+class PlanDay(RetailerContext):
+    """Everything of one retailer's day, always scoped by the context's retailer."""
 
     def __init__(self, request):
-        self.request = request
-        self.dbsession = request.dbsession
-        self.date = parse_day(request.matchdict["date"])
-        self.retailer_id = scoped_retailer_id(request)
-        self.retailer = self.dbsession.get(Retailer, self.retailer_id)
-        if self.retailer is None:
-            raise HTTPNotFound()
-
-    @property
-    def is_admin(self) -> bool:
-        return self.request.user.role == Role.ADMIN
+        self.date = path_day(request)
+        super().__init__(request)
 
     def import_files(self, files) -> ImportBatch:
         """The day's import as the user may make it (the page's and the API's): a planner's is
         held to their retailer's trucks, stock, the demand it supplies and travel between its
         places; the admin's and the coordinator's may change any compound's master data."""
-        unscoped = self.request.user.role in (Role.ADMIN, Role.COORDINATOR)
         return import_day(
             self.dbsession, self.date, files,
-            retailer_id=None if unscoped else self.retailer_id,
+            retailer_id=None if self.chooses_retailer else self.retailer_id,
             user=self.request.user.username,
             max_stops_default=PlanningSettings.from_settings(self.request.registry.settings).max_stops_default,
         )
 
     @cached_property
     def retailers(self) -> list[Retailer]:
-        """For the retailer picker of an admin or the district's coordinator (a planner has none)."""
-        chooses = self.request.user.role in (Role.ADMIN, Role.COORDINATOR)
-        return list(self.dbsession.scalars(select(Retailer).order_by(Retailer.name))) if chooses else []
+        """For the retailer picker of an admin or a coordinator."""
+        return list(self.dbsession.scalars(select(Retailer).order_by(Retailer.name))) if self.chooses_retailer else []
 
     @cached_property
     def trucks(self) -> list[Truck]:

@@ -13,21 +13,22 @@ from trucks.replan import ReplanError, insert_urgent, urgent_options
 from trucks.solving import NothingToSolve, SolveAlreadyRunning, confirm_breakdown, start_day_replan
 from trucks.services import PlanningSettings
 
-from ..security import Permission
+from ..contexts import path_row_id
 from .day import PlanDay
+from ..security import Permission
 
 
 @view_config(route_name="plan_replan", request_method="GET", permission=Permission.PLAN_READ)
 def replan_form(request):
     """The form lives on the day page."""
-    return HTTPSeeOther(PlanDay(request).url("plan_day", _anchor="replan"))
+    return HTTPSeeOther(request.context.url("plan_day", _anchor="replan"))
 
 
 @view_config(route_name="plan_replan", request_method="POST", permission=Permission.PLAN_PUBLISH)
 def replan(request):
     """Queues the re-plan on the workers and goes back to the day page, which follows its
     progress like a solve's and then links the version it published."""
-    day = PlanDay(request)
+    day = request.context
     truck = next((t for t in day.trucks if str(t.id) == request.POST.get("truck_id")), None)
     if truck is None:
         return _refused(request, day, request.t("replan.refused.truck"))
@@ -49,8 +50,8 @@ def decide(request):
     """The planner's answer to a driver's breakdown report: ``confirm`` queues the re-plan with
     the truck out of service from the reported time (as the re-plan form does), ``dismiss``
     closes the report. Another retailer's or another day's report is 404."""
-    day = PlanDay(request)
-    report = request.dbsession.get(BreakdownReport, _breakdown_id(request))
+    day = request.context
+    report = request.dbsession.get(BreakdownReport, path_row_id(request, "breakdown_id"))
     if report is None or report.date != day.date or report.truck.retailer_id != day.retailer_id:
         raise HTTPNotFound()
     if report.status != BreakdownStatus.REPORTED:
@@ -72,13 +73,6 @@ def decide(request):
     return HTTPSeeOther(day.url("plan_day", _anchor="solve-progress"))
 
 
-def _breakdown_id(request) -> int:
-    try:
-        return int(request.matchdict["breakdown_id"])
-    except ValueError:
-        raise HTTPNotFound() from None
-
-
 def _refused(request, day: PlanDay, message: str, anchor: str = "replan") -> HTTPSeeOther:
     request.session.flash(message, "error")
     return HTTPSeeOther(day.url("plan_day", _anchor=anchor))
@@ -91,7 +85,7 @@ class UrgentStopView:
 
     def __init__(self, request):
         self.request = request
-        self.day = PlanDay(request)
+        self.day = request.context
 
     def _refused(self, key: str, **values):
         self.request.session.flash(self.request.t(key, **values), "error")

@@ -1,7 +1,7 @@
 """The planner's pages: a day's import, solve with live progress, review, adjust and publish.
 
-Every query goes through ``PlanDay``, which scopes it to ``scoped_retailer_id(request)``;
-every POST carries the session's CSRF token (the app's default).
+Every route's context is ``PlanDay`` (``routes.py``), which loads the retailer and scopes every
+query to it; every POST carries the session's CSRF token (the app's default).
 """
 from __future__ import annotations
 
@@ -16,24 +16,26 @@ from trucks.live import day_breakdowns, local_today
 from trucks.models import ConstraintKind, Schedule
 from trucks.services import load_schedule
 
+from ..contexts import parse_day, row_id
 from ..i18n import category_name
-from ..security import Permission, scoped_retailer_id
-from .day import PlanDay, latest_data_date, parse_day
+from ..security import Permission
+from .day import PlanDay, latest_data_date
 from .progress import solve_run_json
 from .review import build_review, day_categories, gantt_svg, map_svg
 
 SVG_TYPE = "image/svg+xml"
 
 
-@view_config(route_name="plan_home", permission=Permission.PLAN_READ)
+@view_config(route_name="plan_home", request_method="GET", permission=Permission.PLAN_READ)
 def plan_home(request):
     """The day asked for with ``?date=``, else the most recent day with data for the planner's
     retailer, else today."""
-    retailer_id = scoped_retailer_id(request)
-    if request.params.get("date"):
-        date = parse_day(request.params["date"])
+    if request.GET.get("date"):
+        date = parse_day(request.GET["date"])
+        if date is None:
+            raise HTTPNotFound()
     else:
-        date = latest_data_date(request.dbsession, retailer_id) or local_today()
+        date = latest_data_date(request.dbsession, request.context.retailer_id) or local_today()
     return HTTPFound(request.route_url("plan_day", date=date.isoformat()))
 
 
@@ -73,7 +75,7 @@ def day_page(request, day: PlanDay, *, problems=None) -> dict:
 @view_config(route_name="plan_day", permission=Permission.PLAN_READ, request_method="GET",
              renderer="planner/day.jinja2")
 def show_day(request):
-    return day_page(request, PlanDay(request))
+    return day_page(request, request.context)
 
 
 #: the day page's section each form-only route shows on GET
@@ -85,14 +87,14 @@ FORM_SECTIONS = {"plan_import": "import", "plan_solve": "solve", "plan_constrain
 @view_config(route_name="plan_constraints", request_method="GET", permission=Permission.PLAN_READ)
 def form_section(request):
     """The forms live on the day page: a GET of their target shows that section of it."""
-    return _back_to_day(PlanDay(request), FORM_SECTIONS[request.matched_route.name])
+    return _back_to_day(request.context, FORM_SECTIONS[request.matched_route.name])
 
 
 @view_config(route_name="plan_import", permission=Permission.PLAN_WRITE, request_method="POST",
              renderer="planner/day.jinja2")
 def import_files(request):
     """The four CSV files (and an optional travel matrix) for the day, all or nothing."""
-    day = PlanDay(request)
+    day = request.context
     files = {kind: uploaded_bytes(request.POST.get(kind)) for kind in FILE_NAMES}
     try:
         batch = day.import_files({kind: data for kind, data in files.items() if data is not None})
@@ -116,7 +118,7 @@ def uploaded_bytes(field) -> bytes | None:
 @view_config(route_name="plan_solve", permission=Permission.PLAN_WRITE, request_method="POST")
 def start_solve(request):
     """Queues a solve of the day for the workers; the page then polls its progress."""
-    day = PlanDay(request)
+    day = request.context
     try:
         solving.start_day_solve(request, day.date, day.retailer_id, request.user.username)
     except solving.SolveAlreadyRunning:
@@ -131,13 +133,13 @@ def start_solve(request):
 @view_config(route_name="plan_solve_status", permission=Permission.PLAN_READ, renderer="json", request_method="GET")
 def solve_status(request):
     """A run's progress for the page's poll (the API's shape)."""
-    return solve_run_json(request, PlanDay(request).solve_run(_int(request.matchdict["run_id"])))
+    return solve_run_json(request, request.context.solve_run(_int(request.matchdict["run_id"])))
 
 
 @view_config(route_name="plan_solve_cancel", permission=Permission.PLAN_WRITE, request_method="POST")
 def cancel_solve(request):
     """Cancels the day's queued or running solve; its worker stops and stores nothing."""
-    day = PlanDay(request)
+    day = request.context
     run = day.solve_run(_int(request.matchdict["run_id"]))
     if solving.cancel_solve_run(request.dbsession, run, request.user.username):
         _flash(request, "planner.solve.cancelled")
@@ -159,23 +161,24 @@ def _requested_schedule(request, day: PlanDay) -> Schedule:
     return load_schedule(request.dbsession, day.latest_schedule.id)
 
 
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except (TypeError, ValueError):
-        raise HTTPNotFound() from None
+def _int(text) -> int:
+    """A row id or version number from a form or path; anything else names nothing (404)."""
+    value = row_id(text)
+    if value is None:
+        raise HTTPNotFound()
+    return value
 
 
 @view_config(route_name="plan_map", permission=Permission.PLAN_READ, request_method="GET")
 def route_map(request):
-    day = PlanDay(request)
+    day = request.context
     review = build_review(request, _requested_schedule(request, day))
     return Response(map_svg(request, review), content_type=SVG_TYPE, charset="utf-8")
 
 
 @view_config(route_name="plan_gantt", permission=Permission.PLAN_READ, request_method="GET")
 def gantt(request):
-    day = PlanDay(request)
+    day = request.context
     review = build_review(request, _requested_schedule(request, day))
     return Response(gantt_svg(request, review), content_type=SVG_TYPE, charset="utf-8")
 
@@ -183,7 +186,7 @@ def gantt(request):
 @view_config(route_name="plan_constraints", permission=Permission.PLAN_WRITE, request_method="POST")
 def change_constraints(request):
     """Pin a compound to a truck, forbid one, lock a truck's route; remove any of them."""
-    day = PlanDay(request)
+    day = request.context
     action = request.POST.get("action")
     try:
         if action == "remove":
@@ -210,7 +213,7 @@ class PublishView:
 
     def __init__(self, request):
         self.request = request
-        self.day = PlanDay(request)
+        self.day: PlanDay = request.context
 
     def _candidate(self) -> Schedule:
         if self.day.latest_schedule is None:
@@ -254,7 +257,7 @@ class PublishView:
 @view_config(route_name="plan_versions", permission=Permission.PLAN_READ, request_method="GET",
              renderer="planner/versions.jinja2")
 def versions(request):
-    day = PlanDay(request)
+    day = request.context
     rows = publishing.list_publications(request.dbsession, day.date, day.retailer_id)
     return {
         "day": day,
@@ -266,7 +269,7 @@ def versions(request):
              renderer="planner/version.jinja2")
 def version(request):
     """An earlier (or the current) publication, read-only."""
-    day = PlanDay(request)
+    day = request.context
     publication = publishing.get_publication(
         request.dbsession, day.date, day.retailer_id, _int(request.matchdict["version"])
     )
@@ -288,7 +291,7 @@ def version(request):
 def export(request):
     """The day's published version, ``?version=N`` or the newest solve with ``?latest=1``, as
     JSON or CSV: the command line's export."""
-    day = PlanDay(request)
+    day = request.context
     fmt = request.matchdict["format"]
     if fmt not in exports.FORMATS:
         raise HTTPNotFound()

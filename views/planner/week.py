@@ -7,13 +7,12 @@ from pyramid.view import view_config
 from trucks.week import CARRY_OVER_WEIGHT, week_table
 
 from ..security import Permission
-from .day import PlanDay
 
 
 @view_config(route_name="plan_week", permission=Permission.PLAN_READ, request_method="GET",
              renderer="planner/week.jinja2")
 def week(request):
-    day = PlanDay(request)
+    day = request.context
     dates, rows = week_table(request.dbsession, day.date, day.retailer_id)
     rows.sort(key=lambda row: (-row.extra_priority, -row.missed, row.compound.code))
     return {"day": day, "dates": dates, "rows": rows, "weight": CARRY_OVER_WEIGHT,

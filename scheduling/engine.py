@@ -39,6 +39,11 @@ CLOCK_FROM = 0.5
 #: (counted from the start, it served fewer on generated days; only at the end, it moved too
 #: little: on the demo day 5,073 units stayed on the trucks, from half-way none did)
 GOODS_FROM = 0.5
+#: every stop gets at least this share of the day's fill rate of a scarce category (the stock
+#: the trucks on the road carry over what their compounds ask), as far as its truck's load
+#: allows: about nine tenths of the scarce stock go equally per household (a little more, so
+#: that whole units still give everyone nine tenths), priority decides the rest
+FAIR_FLOOR = 0.92
 
 
 def iteration_budget(n: int, time_limit: float) -> int:
@@ -188,7 +193,7 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
                 return best, iteration  # asked to stop: the best so far, without a last recombination
         stalled = iteration - last_gain > patience(n)
         if search.has_goods and not search.goods_on and (share >= GOODS_FROM or stalled or not best.unassigned):
-            search.goods_on = True
+            search.count_goods(best, best, current)
             current_cost, best_cost, last_gain = search.cost(current), search.cost(best), iteration
             cycle_cost = best_cost
             continue
@@ -230,9 +235,12 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
 
 def _polish(search: Search, pool: RoutePool, best: State, best_cost: float, until: float,
             stop: Callable[..., bool] | None) -> tuple[State, float, bool]:
-    """The best solution after relocating single customers while that pays (on a copy)."""
+    """The best solution after relocating single customers and exchanging pairs while that pays
+    (on a copy)."""
     polished = best.copy()
-    if search.relocate(polished, deadline=until, stop=stop):
+    relocated = search.relocate(polished, deadline=until, stop=stop)
+    swapped = search.swap(polished, deadline=until, stop=stop)
+    if search.exchange_routes(polished) | swapped | relocated:
         cost = search.cost(polished)
         if cost < best_cost - 1e-9:
             pool.add(polished, cost, only_touched=False)
@@ -242,8 +250,8 @@ def _polish(search: Search, pool: RoutePool, best: State, best_cost: float, unti
 
 def _with_goods(search: Search, best: State) -> State:
     """Goods count in the objective from here on (they always do in the answer)."""
-    if search.has_goods:
-        search.goods_on = True
+    if search.has_goods and not search.goods_on:
+        search.count_goods(best, best)
     return best
 
 
@@ -298,6 +306,7 @@ def _deliveries(problem: Problem, plans, by_id, lp_solver) -> list[list[dict[str
             for s, cid in enumerate(ids):
                 result[r][s] = {c: q for c, q in by_id[cid].demand.items() if q > 0}
         return result
+    day_share = _day_share(plans, by_id)
     blocks, where = [], []
     for r, (truck, ids) in enumerate(plans):
         categories = sorted({c for cid in ids for c, q in by_id[cid].demand.items() if q > 0})
@@ -305,13 +314,28 @@ def _deliveries(problem: Problem, plans, by_id, lp_solver) -> list[list[dict[str
             stops = [s for s, cid in enumerate(ids) if by_id[ids[s]].demand.get(category, 0) > 0]
             demand = [by_id[ids[s]].demand[category] for s in stops]
             weight = [float(max(1, by_id[ids[s]].priority)) for s in stops]
-            blocks.append(Block(truck.stock.get(category, 0), demand, weight))
+            stock = truck.stock.get(category, 0)
+            floor = min(stock / sum(demand), FAIR_FLOOR * day_share[category])
+            blocks.append(Block(stock, demand, weight, floor))
             where.append((r, category, stops, demand, truck.stock.get(category, 0)))
     shares = share(blocks, lp_solver)
     for quantities, (r, category, stops, demand, stock) in zip(shares, where):
         for s, units in zip(stops, to_units(quantities, demand, stock)):
             result[r][s][category] = units
     return result
+
+
+def _day_share(plans, by_id) -> dict[str, float]:
+    """Per category, the share of the served compounds' demand the trucks on the road carry."""
+    stock: dict[str, int] = {}
+    asked: dict[str, int] = {}
+    for truck, ids in plans:
+        for category, quantity in truck.stock.items():
+            stock[category] = stock.get(category, 0) + quantity
+        for cid in ids:
+            for category, quantity in by_id[cid].demand.items():
+                asked[category] = asked.get(category, 0) + quantity
+    return {c: min(1.0, stock.get(c, 0) / q) if q else 1.0 for c, q in asked.items()}
 
 
 def _timed_route(problem: Problem, truck: Truck, compounds, delivered) -> Route:

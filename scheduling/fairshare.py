@@ -2,7 +2,8 @@
 
 For every truck t and category c whose stops S ask for more than the truck carries, find
 deliveries q_i maximising z with q_i <= d_i, sum q_i <= stock, q_i >= z * w_i * d_i
-(w_i = priority). A stop whose weighted target reaches its whole demand is frozen at d_i and
+(w_i = priority) and q_i >= f * d_i, where the engine sets the floor f from the day's share of
+that category (``engine.FAIR_FLOOR``): nobody falls far behind because others rank higher. A stop whose weighted target reaches its whole demand is frozen at d_i and
 the rest are raised again (water-filling), so higher priority is filled first but nobody is
 starved. Finally, with every z fixed, total delivery is maximised. All (t, c) blocks are
 independent and go into one LP per round. Integer units: round down, then the remainders go
@@ -28,6 +29,8 @@ class Block:
     stock: float
     demand: list[float]
     weight: list[float]
+    #: the fill every stop gets at least (at most stock / sum(demand))
+    floor: float = 0.0
 
 
 def share(blocks: Sequence[Block], lp_solver: str = "highs", time_limit: float = 10.0) -> list[list[float]]:
@@ -72,7 +75,8 @@ def _solve_round(blocks, indices, frozen, level, lp_solver, time_limit, maximise
     z: dict[int, pulp.LpVariable] = {}
     for b in indices:
         block = blocks[b]
-        q[b] = [prob.add_variable(f"q_{b}_{i}", 0, float(d)) for i, d in enumerate(block.demand)]
+        low = block.floor * (1.0 - TOL)
+        q[b] = [prob.add_variable(f"q_{b}_{i}", low * float(d), float(d)) for i, d in enumerate(block.demand)]
         if maximise_level and any(d > 0 and i not in frozen[b] for i, d in enumerate(block.demand)):
             z[b] = prob.add_variable(f"z_{b}", 0)
         prob += pulp.lpSum(q[b]) <= float(block.stock), f"stock_{b}"

@@ -22,6 +22,16 @@ from .kernels import cheapest_gap, route_times
 
 INF = float("inf")
 
+#: the search counts each unit a truck lacks of the day's fair share of its compounds' demand
+#: (stock over the served demand, per category) at this many times a unit handed out: what a
+#: compound gets should not depend on which truck draws it, and a truck can hand out only what
+#: it carries (the engine's fair shares on each truck cannot make up for unequal loads)
+FAIR_BALANCE = 1.0
+#: a customer is offered in exchange to the customers of other routes among this many nearest
+SWAP_NEIGHBOURS = 12
+#: and each unit it lacks of ``FAIR_DEEP`` of that share at this many times more: the search
+#: lifts the worst-off truck first (the engine promises every stop ``engine.FAIR_FLOOR``)
+FAIR_DEEP, FAIR_DEEP_BALANCE = 0.95, 4.0
 #: SISR parameters from the paper: mean removed customers, max string length, split depth
 MEAN_REMOVED = 10.0
 MAX_STRING = 10.0
@@ -100,7 +110,12 @@ class Search:
         self.goods_ceiling = float(
             (np.minimum(inst.goods_stock.sum(axis=0), inst.goods_demand.sum(axis=0)) * inst.goods_value).sum()
         )
-        self.penalty += self.goods_ceiling  # serving a compound still outweighs any shift of goods
+        #: per goods category, the share of its demand the day's stock covers (at most 1); set
+        #: when the goods start to count (``count_goods``), from the compounds then served
+        self.fair_ratio = np.ones(inst.goods_stock.shape[1])
+        #: the most the shortfall below that share can cost any solution (``goods_value``)
+        shortfall_ceiling = (FAIR_BALANCE + FAIR_DEEP_BALANCE) * float(inst.goods_demand.sum(axis=0) @ inst.goods_value)
+        self.penalty += self.goods_ceiling + shortfall_ceiling  # serving still outweighs any shift of goods
         #: whether cost and insertion count the goods now (the engine turns it on part-way)
         self.goods_on = False
         #: share of ruins aimed at an unserved customer (the engine lowers it part-way)
@@ -135,9 +150,28 @@ class Search:
         return cost + (self.goods_ceiling - float(st.gvalue.sum())) if self.goods_on else cost
 
     def goods_value(self, k: int, load: np.ndarray) -> float:
-        """What truck k hands out of a route asking for ``load``, in travel minutes."""
+        """What truck k hands out of a route asking for ``load``, less ``FAIR_BALANCE`` times what
+        it lacks of the day's fair share of that load, in travel minutes."""
+        return float(self._goods_worth(self.inst.goods_stock[k], load))
+
+    def _goods_worth(self, stock: np.ndarray, load: np.ndarray) -> np.ndarray:
+        """``goods_value`` of every row of ``stock`` and ``load`` at once (or of one)."""
+        shortfall = np.maximum(0.0, self.fair_ratio * load - stock)
+        deep = np.maximum(0.0, FAIR_DEEP * self.fair_ratio * load - stock)
+        return (np.minimum(stock, load) - FAIR_BALANCE * shortfall - FAIR_DEEP_BALANCE * deep) @ self.inst.goods_value
+
+    def count_goods(self, served: State, *states: State) -> None:
+        """From now on the goods count; the fair share is the day's stock over the demand of the
+        compounds ``served`` serves, and ``states`` are valued again at it."""
         inst = self.inst
-        return float(np.minimum(inst.goods_stock[k], load) @ inst.goods_value)
+        waiting = np.zeros(self.n, dtype=bool)
+        waiting[list(served.unassigned)] = True
+        asked = inst.goods_demand[~waiting].sum(axis=0)
+        self.fair_ratio = np.minimum(1.0, inst.goods_stock.sum(axis=0) / np.maximum(asked, 1e-9))
+        self.goods_on = True
+        for st in states:
+            for k in range(self.m):
+                st.gvalue[k] = self.goods_value(k, st.goods[k])
 
     def served_weight(self, st: State) -> float:
         return float(self.inst.prize.sum()) - float(sum(self.inst.prize[u] for u in st.unassigned))
@@ -210,8 +244,8 @@ class Search:
             return None
         inst = self.inst
         if self.goods_on:  # a truck with stock of what u asks for left over gains by serving u
-            more = np.minimum(inst.goods_stock, st.goods + inst.goods_demand[u]) - np.minimum(inst.goods_stock, st.goods)
-            bonus = more @ inst.goods_value
+            bonus = (self._goods_worth(inst.goods_stock, st.goods + inst.goods_demand[u])
+                     - self._goods_worth(inst.goods_stock, st.goods))
         else:
             bonus = self.no_bonus
         k, p = cheapest_gap(u, ok, self.dist, st.pred, st.succ, st.dep, st.latest, st.base,
@@ -305,6 +339,97 @@ class Search:
             if not moved:
                 break
         return moved_any
+
+    def swap(self, st: State, deadline: float = INF, stop: Callable[[], bool] | None = None,
+             neighbours: int = SWAP_NEIGHBOURS) -> bool:
+        """Exchanges two customers of different routes, each taking the other's place, while that
+        lowers the cost; True if anything moved. Full routes (stop limits) can trade only this
+        way: it is how a route takes a nearer customer of a neighbour's, and how a truck short
+        of what its compounds ask gives one of them to a truck that carries more. Each customer
+        is offered to its nearest ``neighbours``; once goods count, each customer of a truck far
+        below the fair share is offered to every other route as well."""
+        moved = False
+        order = [u for u in range(self.n) if st.route_of[u] >= 0]
+        self.rng.shuffle(order)
+        for count, u in enumerate(order):
+            if time.monotonic() > deadline or (stop is not None and count & 31 == 31 and stop()):
+                return moved
+            moved |= self._swap_with(st, u, self.neighbours[u][:neighbours])
+        if not self.goods_on:
+            return moved
+        short = (FAIR_DEEP * self.fair_ratio * st.goods - self.inst.goods_stock > 0).any(axis=1)
+        for k in np.flatnonzero(short).tolist():
+            others = [v for v in order if st.route_of[v] != k]
+            for u in list(st.routes[k]):
+                if time.monotonic() > deadline or (stop is not None and stop()):
+                    return moved
+                moved |= self._swap_with(st, u, others)
+        return moved
+
+    def exchange_routes(self, st: State) -> bool:
+        """Gives two trucks each other's route while that lowers the cost; True if any moved.
+        Trucks of one depot drive the same roads but carry different loads: the route asking
+        for more of what is short belongs on the truck that carries more of it (from another
+        depot, the travel it adds counts against that)."""
+        if not self.goods_on:
+            return False
+        moved = False
+        allowed = self.inst.allowed
+        for ka in range(self.m):
+            for kb in range(ka + 1, self.m):
+                a, b = st.routes[ka], st.routes[kb]
+                if self.types[ka] == self.types[kb] or not (a or b):
+                    continue
+                if len(a) > self.max_stops[kb] or len(b) > self.max_stops[ka]:
+                    continue
+                if not (all(allowed[u, kb] for u in a) and all(allowed[u, ka] for u in b)):
+                    continue
+                goods_gain = (self.goods_value(ka, st.goods[kb]) + self.goods_value(kb, st.goods[ka])
+                              - st.gvalue[ka] - st.gvalue[kb])
+                if goods_gain <= 1e-6:
+                    continue
+                before = self._route_cost(st)
+                st.routes[ka], st.routes[kb] = b, a
+                if (self.update(st, ka) & self.update(st, kb) and self._within_loads(st, ka, kb)
+                        and self._route_cost(st) < before - 1e-6):
+                    moved = True
+                    continue
+                st.routes[ka], st.routes[kb] = a, b
+                self.update(st, ka)
+                self.update(st, kb)
+        return moved
+
+    def _swap_with(self, st: State, u: int, candidates) -> bool:
+        """Exchanges u with the first of ``candidates`` (in another route) where that pays."""
+        dist, n, allowed, demand = self.dist, self.n, self.inst.allowed, self.inst.goods_demand
+        for v in candidates:
+            ka, kb = int(st.route_of[u]), int(st.route_of[v])
+            if kb < 0 or kb == ka or not (allowed[u, kb] and allowed[v, ka]):
+                continue
+            a, b = st.routes[ka], st.routes[kb]
+            i, j = a.index(u), b.index(v)
+            before_u = a[i - 1] if i else n + ka
+            after_u = a[i + 1] if i + 1 < len(a) else n + ka
+            before_v = b[j - 1] if j else n + kb
+            after_v = b[j + 1] if j + 1 < len(b) else n + kb
+            gain = (dist[before_u, u] + dist[u, after_u] + dist[before_v, v] + dist[v, after_v]
+                    - dist[before_u, v] - dist[v, after_u] - dist[before_v, u] - dist[u, after_v])
+            if self.goods_on:
+                shift = demand[v] - demand[u]
+                gain += (self.goods_value(ka, st.goods[ka] + shift) + self.goods_value(kb, st.goods[kb] - shift)
+                         - st.gvalue[ka] - st.gvalue[kb])
+            if gain <= 1e-6:
+                continue
+            a[i], b[j] = v, u
+            if self.update(st, ka) & self.update(st, kb) and self._within_loads(st, ka, kb):
+                return True
+            a[i], b[j] = u, v
+            self.update(st, ka)
+            self.update(st, kb)
+        return False
+
+    def _within_loads(self, st: State, *routes: int) -> bool:
+        return not self.has_loads or all((st.room[k] >= 0).all() for k in routes)
 
     def _route_cost(self, st: State) -> float:
         """The part of ``cost`` a move between routes can change: travel, less goods handed out."""

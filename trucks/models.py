@@ -337,7 +337,8 @@ class Schedule(Base):
 
 
 class ScheduleRoute(Base):
-    """A truck's route; ``facts`` holds the truck as it was solved (``truck`` reads it)."""
+    """A truck's route; ``facts`` holds the truck as it was solved (``truck`` reads it) and
+    what it carried (``load``)."""
 
     __tablename__ = "schedule_routes"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -356,6 +357,12 @@ class ScheduleRoute(Base):
     @property
     def truck(self) -> TruckFacts:
         return TruckFacts(**{**self.facts["truck"], "id": self.truck_id})
+
+    @property
+    def load(self) -> dict[str, int] | None:
+        """Units per category the truck carried; None for routes stored before loads were kept."""
+        load = self.facts.get("load")
+        return None if load is None else dict(load)
 
 
 class _SolvedCompound:

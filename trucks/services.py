@@ -235,6 +235,7 @@ def travel_model(dbsession: Session, date: dt.date, ids: list[str], settings: Pl
 def store_schedule(dbsession: Session, day: DayProblem, result: Result, params: Mapping | None = None) -> Schedule:
     """Writes the engine's answer (and the compounds settled before it) as a new Schedule."""
     routed = {route.truck_id for route in result.routes}
+    loads = {truck.id: dict(truck.stock) for truck in day.problem.trucks}
     stock: dict[str, int] = defaultdict(int)
     for truck in day.problem.trucks:
         for key, quantity in truck.stock.items():
@@ -260,7 +261,7 @@ def store_schedule(dbsession: Session, day: DayProblem, result: Result, params: 
     for route in result.routes:
         schedule.routes.append(ScheduleRoute(
             truck_id=day.truck_ids[route.truck_id],
-            facts={"truck": day.trucks[route.truck_id].record()},
+            facts={"truck": day.trucks[route.truck_id].record(), "load": loads.get(route.truck_id, {})},
             depart=local_time(day.date, route.depart),
             back=local_time(day.date, route.back),
             travel_minutes=route.travel_minutes,

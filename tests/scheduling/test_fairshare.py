@@ -24,6 +24,12 @@ def test_priority_scales_the_share():
     assert q == pytest.approx([6.0, 2.0])
 
 
+def test_the_floor_holds_however_others_rank():
+    # q_low >= 0.36 * 10 first; the priority-3 stop gets the other 4.4 (3z*10 = 4.4 with z < 0.36)
+    [q] = share([Block(stock=8, demand=[10, 10], weight=[3, 1], floor=0.36)])
+    assert q == pytest.approx([4.4, 3.6])
+
+
 def test_a_saturated_priority_stop_frees_the_rest_for_others():
     # z = 20 / 60 = 1/3 fills the priority-3 stop completely (3z = 1); it is frozen at 10 and
     # the other stop gets the remaining 10, a fill of 1/3.

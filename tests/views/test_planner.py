@@ -89,6 +89,30 @@ def test_every_planner_route_renders(testapp, dbsession, mine):
     testapp.get(f"/plan/{D}/versions/1", status=404)
 
 
+def test_the_fill_table_shows_how_fairly_each_category_was_shared(testapp, dbsession, mine):
+    """Lowest fill and units brought back per category, as worked out here from the stored
+    stops and each truck's stored load."""
+    schedule = solve_now(dbsession, mine)
+    login(testapp, "planner-yike")
+    page = testapp.get(f"/plan/{D}")
+    shown = {row["data-category"]: row for row in page.html.select("table.fill tbody tr")}
+    stops = [stop for route in schedule.routes for stop in route.stops]
+    checked = 0
+    for key, row in shown.items():
+        fills = [stop.deliveries.get(key, 0) / stop.demand[key] for stop in stops if stop.demand.get(key, 0) > 0]
+        if not fills:
+            continue
+        carried = sum(route.load.get(key, 0) for route in schedule.routes)
+        handed = sum(stop.deliveries.get(key, 0) for stop in stops)
+        assert row.select_one(".lowest-fill").get_text(strip=True) == f"{round(min(fills) * 100)}%"
+        assert row.select_one(".brought-back").get_text(strip=True) == str(max(0, carried - handed))
+        assert 0.0 <= float(row.select_one(".gini").get_text(strip=True)) < 1.0
+        checked += 1
+    assert checked >= 2
+    testapp.set_cookie("lang", "en")
+    assert "Lowest fill" in testapp.get(f"/plan/{D}").text
+
+
 def test_english_switch_covers_the_page(testapp, dbsession, mine):
     solve_now(dbsession, mine)
     login(testapp, "planner-yike")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from scheduling.fairness import CategoryFairness, StopShare, category_fairness
 from trucks.models import (
     Category,
     CompoundFacts,
@@ -63,6 +64,8 @@ class CategoryFill:
     stock: int
     demand: int
     delivered: int
+    #: over the served compounds that asked: lowest fill, Gini, priority-weighted fill, brought back
+    fairness: CategoryFairness | None = None
 
     @property
     def rate(self) -> float:
@@ -167,6 +170,7 @@ def build_review(request, schedule: Schedule) -> Review:
                 delivered=[(names.get(k, k), q) for k, q in sorted(route_delivered.items())],
             )
         )
+    fairness = _fairness(schedule, keys)
     unserved = [UnservedRow(u.compound, u.reason) for u in schedule.unserved]
     for row in unserved:
         order = orders.get(row.compound.id, {})
@@ -178,11 +182,27 @@ def build_review(request, schedule: Schedule) -> Review:
         unserved=sorted(unserved, key=lambda u: (-u.compound.priority, u.compound.code)),
         categories=[
             CategoryFill(key, names[key], stock.get(key, 0), sum(o.get(key, 0) for o in orders.values()),
-                         delivered.get(key, 0))
+                         delivered.get(key, 0), fairness.get(key))
             for key in keys
         ],
         compounds=sorted(fills.values(), key=lambda f: (f.rate, f.compound.code)),
     )
+
+
+def _fairness(schedule: Schedule, keys: list[str]) -> dict[str, CategoryFairness]:
+    """Per category some served compound asked for; none for a schedule stored before each
+    route kept its truck's load (what came back cannot be told)."""
+    routes = schedule.routes
+    if any(route.load is None for route in routes):
+        return {}
+    figures = {}
+    for key in keys:
+        per_truck = [(route.load.get(key, 0),
+                      [StopShare(stop.demand.get(key, 0), stop.deliveries.get(key, 0), stop.compound.priority)
+                       for stop in route.stops]) for route in routes]
+        if any(share.asked for _, shares in per_truck for share in shares):
+            figures[key] = category_fairness(key, per_truck)
+    return figures
 
 
 def map_svg(request, review: Review) -> str:

@@ -39,6 +39,9 @@ CLOCK_FROM = 0.5
 #: (counted from the start, it served fewer on generated days; only at the end, it moved too
 #: little: on the demo day 5,073 units stayed on the trucks, from half-way none did)
 GOODS_FROM = 0.5
+#: rounds of relocations, exchanges of compounds and of routes a polish makes while they pay
+#: (one move opens the way for another: a compound leaves a full route, one can come in)
+POLISH_ROUNDS = 4
 #: every stop gets at least this share of the day's fill rate of a scarce category (the stock
 #: the trucks on the road carry over what their compounds ask), as far as its truck's load
 #: allows: about nine tenths of the scarce stock go equally per household (a little more, so
@@ -238,9 +241,14 @@ def _polish(search: Search, pool: RoutePool, best: State, best_cost: float, unti
     """The best solution after relocating single customers and exchanging pairs while that pays
     (on a copy)."""
     polished = best.copy()
-    relocated = search.relocate(polished, deadline=until, stop=stop)
-    swapped = search.swap(polished, deadline=until, stop=stop)
-    if search.exchange_routes(polished) | swapped | relocated:
+    moved = False
+    for _ in range(POLISH_ROUNDS):
+        relocated = search.relocate(polished, deadline=until, stop=stop)
+        swapped = search.swap(polished, deadline=until, stop=stop)
+        if not (search.exchange_routes(polished) | swapped | relocated):
+            break
+        moved = True
+    if moved:
         cost = search.cost(polished)
         if cost < best_cost - 1e-9:
             pool.add(polished, cost, only_touched=False)

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from tests.factories import Day, make_day
 from trucks.live import local_today
-from trucks.models import (CompoundFacts, Demand, Publication, Schedule, ScheduleRoute, ScheduleStop, Stock,
-                           TruckFacts)
+from trucks.models import (CompoundFacts, Demand, Publication, Schedule, ScheduleRoute, ScheduleStop,
+                           ScheduleUnserved, Stock, TruckFacts)
 from trucks.publishing import publish
 from trucks.services import latest_import_id
 
@@ -44,8 +44,9 @@ def at(date: dt.date, clock: str) -> dt.datetime:
     return dt.datetime.combine(date, dt.time.fromisoformat(clock))
 
 
-def make_schedule(dbsession: Session, day: Day, plan: dict) -> Schedule:
-    """A schedule with the facts a solve of the day as it is now would have stored."""
+def make_schedule(dbsession: Session, day: Day, plan: dict, unserved: dict[int, str] | None = None) -> Schedule:
+    """A schedule with the facts a solve of the day as it is now would have stored; ``unserved``
+    names compounds (by index) left out, with their reason."""
     demand: dict[int, dict[str, int]] = defaultdict(dict)
     for compound_id, key, quantity in dbsession.execute(
             select(Demand.compound_id, Demand.category_key, Demand.quantity).where(Demand.date == day.date)):
@@ -77,6 +78,10 @@ def make_schedule(dbsession: Session, day: Day, plan: dict) -> Schedule:
                 )
             )
         schedule.routes.append(route)
+    for compound_index, reason in (unserved or {}).items():
+        compound = day.compounds[compound_index]
+        schedule.unserved.append(ScheduleUnserved(compound_id=compound.id, reason=reason, facts={
+            "compound": CompoundFacts.of(compound).record(), "demand": demand[compound.id]}))
     dbsession.add(schedule)
     dbsession.flush()
     return schedule

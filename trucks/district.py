@@ -61,6 +61,7 @@ from .solving import (
     worker_name,
 )
 from .tasks import task
+from .week import short_categories
 
 log = logging.getLogger("foodtrucks.district")
 
@@ -440,13 +441,6 @@ class DistrictDay:
     def confirmed(self) -> bool:
         return is_confirmed(self.assignment)
 
-    @property
-    def categories(self) -> list[str]:
-        return sorted({k for r in self.retailers for k in (*r.stock, *r.demand)})
-
-    def district_total(self, what: str, category: str) -> int:
-        return sum(getattr(r, what).get(category, 0) for r in self.retailers)
-
 
 def district_day(dbsession: Session, date: dt.date) -> DistrictDay:
     """Each retailer's load, coverage and goods for the date, from its latest schedule."""
@@ -489,7 +483,5 @@ def district_day(dbsession: Session, date: dt.date) -> DistrictDay:
             figures.unserved[entry.reason] = figures.unserved.get(entry.reason, 0) + 1
             unserved.append(UnservedCompound(entry.compound, figures.retailer, entry.reason))
     shown = [f for f in retailers.values() if f.trucks or f.compounds]
-    day = DistrictDay(date=date, retailers=shown, scarce=[], unserved=sorted(
+    return DistrictDay(date=date, retailers=shown, scarce=short_categories(dbsession, [date]), unserved=sorted(
         unserved, key=lambda u: (u.reason, u.compound.code)), assignment=assignment_rows(dbsession, date))
-    day.scarce = [k for k in day.categories if day.district_total("stock", k) < day.district_total("demand", k)]
-    return day

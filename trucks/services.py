@@ -169,10 +169,7 @@ def build_problem(dbsession: Session, date: dt.date, retailer_id: int | None, se
         elif constraint.kind == ConstraintKind.FORBID:
             allowed[code] = allowed.get(code, set(truck_codes)) - {constraint.truck.code}
 
-    missed: dict[int, int] = {}  # yesterday's unserved weigh more today (in the district: at any retailer)
-    for r in sorted(retailer_ids):
-        for compound_id, days in missed_in_a_row(dbsession, date, r).items():
-            missed[compound_id] = max(days, missed.get(compound_id, 0))
+    missed = missed_in_a_row(dbsession, date)  # yesterday's unserved weigh more today, at any retailer
     ids = truck_codes + [c.code for c in routed]
     lats = [t.depot_lat for t in trucks] + [c.lat for c in routed]
     lons = [t.depot_lon for t in trucks] + [c.lon for c in routed]

@@ -62,6 +62,8 @@ def includeme(config) -> None:
     config.add_route("district_import", "/district/{date}/import", factory=DISTRICT)
     config.add_route("district_assignment", "/district/{date}/assignment", factory=DISTRICT)
     config.add_route("district_solve", "/district/{date}/solve", factory=DISTRICT)
+    config.add_route("district_week", "/district/{date}/week", factory=DISTRICT)
+    config.add_route("district_week_csv", "/district/{date}/week.csv", factory=DISTRICT)
     config.add_route("users", "/users", factory=DISTRICT)
 
     # drivers (their own truck; an admin picks one with ?truck=CODE)

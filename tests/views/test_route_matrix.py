@@ -82,6 +82,8 @@ EXPECTED = {
     "district_assignment GET":       "302 403 403 403 403 302 302 302",
     "district_assignment POST":      "403 403 403 403 403 400 400 403",
     "district_solve POST":           "403 403 403 403 403 303 303 403",
+    "district_week GET":             "302 403 403 403 403 200 200 302",
+    "district_week_csv GET":         "302 403 403 403 403 200 200 302",
     "users GET":                     "302 403 403 403 403 200 200 302",
     "users POST":                    "403 403 403 403 403 400 400 403",
     "driver_home GET":               "302 403 403 303 303 403 303 302",

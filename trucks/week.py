@@ -6,6 +6,11 @@ compound missed for any reason but its own committee's refusal (by whichever ret
 it) gets ``CARRY_OVER_WEIGHT`` more engine priority per day missed in a row. The engine's
 priority is a prize per compound served (and the weight of its share of scarce goods) with no
 upper bound; the importer takes priorities 1 to 3.
+
+Why 6 and not 3: with +3 a compound missed yesterday (1 + 3) weighs no more than two served
+compounds of priority 2, so the search will not pass through a plan that serves it at the price
+of two others on its route (they find room elsewhere later); ``python -m bench.week --weights``
+measures it (README, "The week").
 """
 from __future__ import annotations
 
@@ -20,8 +25,9 @@ from sqlalchemy.orm import Session
 from .models import Compound, Demand, Schedule, ScheduleRoute, ScheduleStop, ScheduleUnserved, Stock
 from .spreadsheet import csv_text
 
-#: priority added per day missed in a row: the importer's highest priority
-CARRY_OVER_WEIGHT = 3
+#: priority added per day missed in a row: a compound missed yesterday outweighs any two served
+#: compounds (the importer's priorities are 1 to 3)
+CARRY_OVER_WEIGHT = 6
 #: how far back a streak of missed days is followed
 LOOK_BACK_DAYS = 7
 REFUSED = "refused"
@@ -108,9 +114,9 @@ def missed_in_a_row(dbsession: Session, date: dt.date) -> dict[int, int]:
     return streak
 
 
-def carried_priority(priority: int, days_missed: int) -> int:
+def carried_priority(priority: int, days_missed: int, weight: int = CARRY_OVER_WEIGHT) -> int:
     """The engine priority of a compound missed ``days_missed`` days in a row."""
-    return priority + CARRY_OVER_WEIGHT * days_missed
+    return priority + weight * days_missed
 
 
 @dataclass(frozen=True)

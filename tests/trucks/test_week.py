@@ -87,7 +87,7 @@ def test_yesterdays_unserved_weigh_more_today_and_the_week_table_shows_it(dbsess
             assert row.extra_priority == 0 and weights[code] == row.compound.priority
 
 
-@pytest.mark.parametrize("priority, days, expected", [(1, 0, 1), (1, 1, 4), (3, 2, 9)])
+@pytest.mark.parametrize("priority, days, expected", [(1, 0, 1), (1, 1, 7), (3, 2, 15)])
 def test_carried_priority_grows_per_day_missed(priority, days, expected):
     assert carried_priority(priority, days) == expected
 

@@ -12,6 +12,7 @@ from tests.views.planner_helpers import login, solve_now
 from trucks.models import Retailer, Role, SolveRun
 from trucks.publishing import latest_publication, publish
 from trucks.solving import start_solve_run
+from trucks.week import CARRY_OVER_WEIGHT
 
 URL = f"/api/days/{DAY.isoformat()}"
 
@@ -163,7 +164,7 @@ def test_week_page_shows_days_served_missed_and_todays_extra_priority(testapp, d
     rows = {r.select_one("td span.muted").text: [td.get_text(strip=True) for td in r.select("td")]
             for r in page.html.select("table.week tbody tr")}
     for code in unserved[1]:
-        assert rows[code][-1] == "+3" and rows[code][-6] == "missed"
+        assert rows[code][-1] == f"+{CARRY_OVER_WEIGHT}" and rows[code][-6] == "missed"
     assert all(cells[-1] == "—" for code, cells in rows.items() if code not in unserved[1])
 
 

@@ -26,7 +26,8 @@ from dataclasses import replace
 
 from bench.days import lockdown_day
 from scheduling import UnservedReason, solve_day
-from trucks.week import CARRY_OVER_WEIGHT, carried_priority, gini
+from scheduling.fairness import day_fairness
+from trucks.week import CARRY_OVER_WEIGHT, carried_priority
 
 AVOIDABLE = {UnservedReason.FLEET_FULL, UnservedReason.NO_STOCK}
 
@@ -42,7 +43,6 @@ def run_week(problem, days: int, time_limit: float, seed: int, weight: int) -> l
     streak: dict[str, int] = {}
     rows = []
     category = scarcest(problem)
-    priority = {c.id: c.priority for c in problem.compounds}
     for _ in range(days):
         today = replace(problem, compounds=tuple(
             replace(c, priority=carried_priority(c.priority, streak.get(c.id, 0), weight)) for c in problem.compounds))
@@ -51,13 +51,11 @@ def run_week(problem, days: int, time_limit: float, seed: int, weight: int) -> l
         unreachable = {u.compound_id for u in result.unserved if u.reason == UnservedReason.UNREACHABLE}
         twice = {cid for cid in missed if streak.get(cid, 0) > 0}
         streak = {cid: streak.get(cid, 0) + 1 for cid in missed}
-        fills = [(v.fill[category], priority[v.compound_id]) for r in result.routes for v in r.visits
-                 if category in v.fill]
+        fairness = next(f for f in day_fairness(problem, result) if f.category == category)  # base priorities
         rows.append({
             "served": len(result.served_ids), "missed": len(missed), "twice": len(twice),
             "unreachable": len(unreachable),
-            "min": min((f for f, _ in fills), default=0.0), "gini": gini([f for f, _ in fills]),
-            "weighted": sum(f * w for f, w in fills) / max(1, sum(w for _, w in fills)),
+            "min": fairness.min_fill, "gini": fairness.gini, "weighted": fairness.weighted_fill,
         })
     return rows
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from scheduling.fairness import gini
+
 from .models import Compound, Demand, Schedule, ScheduleRoute, ScheduleStop, ScheduleUnserved, Stock
 from .spreadsheet import csv_text
 
@@ -182,15 +184,6 @@ def week_table(dbsession: Session, date: dt.date, retailer_id: int | None,
 
 # ---------------------------------------------------------------------------------------------
 # The district's week
-
-
-def gini(values: Sequence[float]) -> float:
-    """0 when everyone gets the same share, towards 1 when a few get everything."""
-    if not values or sum(values) == 0:
-        return 0.0
-    ordered = sorted(values)
-    n = len(ordered)
-    return sum((2 * (i + 1) - n - 1) * v for i, v in enumerate(ordered)) / (n * sum(ordered))
 
 
 def short_categories(dbsession: Session, dates: Iterable[dt.date]) -> list[str]:

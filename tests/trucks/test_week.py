@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from scheduling import solve_day
+from scheduling.fairness import gini
 from tests.factories import DAY, Day, make_csv_files, make_day
 from tests.fieldday import make_schedule
 from trucks.importer import import_day
@@ -19,7 +20,6 @@ from trucks.week import (
     carried_priority,
     day_outcomes,
     day_totals,
-    gini,
     missed_in_a_row,
     short_categories,
     week_table,

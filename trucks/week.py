@@ -4,8 +4,8 @@ each compound's week (days served, fill rates, days missed), the coordinator the
 What a day did is each retailer's latest published version of it, else its latest schedule. A
 compound missed for any reason but its own committee's refusal (by whichever retailer supplied
 it) gets ``CARRY_OVER_WEIGHT`` more engine priority per day missed in a row. The engine's
-priority is a prize per compound served (and the weight of its share of scarce goods) with no
-upper bound; the importer takes priorities 1 to 3.
+priority is a prize per compound served (and, above the floor every stop gets, the weight of its
+share of scarce goods) with no upper bound; the importer takes priorities 1 to 3.
 
 Why 6 and not 3: with +3 a compound missed yesterday (1 + 3) weighs no more than two served
 compounds of priority 2, so the search will not pass through a plan that serves it at the price

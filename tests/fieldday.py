@@ -87,9 +87,10 @@ def make_schedule(dbsession: Session, day: Day, plan: dict, unserved: dict[int, 
     return schedule
 
 
-def publish_day(dbsession: Session, *, prefix: str = "F", date: dt.date | None = None, plan=FIRST_PLAN) -> PublishedDay:
+def publish_day(dbsession: Session, *, prefix: str = "F", date: dt.date | None = None, plan=FIRST_PLAN,
+                retailer_name: str = "逸刻") -> PublishedDay:
     """Today's day (by default) with ``plan`` published as version 1."""
-    day = make_day(dbsession, date=date or local_today(), prefix=prefix)
+    day = make_day(dbsession, date=date or local_today(), prefix=prefix, retailer_name=retailer_name)
     schedule = make_schedule(dbsession, day, plan)
     return PublishedDay(day, schedule, publish(dbsession, schedule, "planner"))
 

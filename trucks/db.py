@@ -12,6 +12,7 @@ from transaction.interfaces import TransientError
 import zope.sqlalchemy
 
 from . import models  # noqa: F401  (registers every table before mappers are configured)
+from . import page_generation  # noqa: F401  (every session's flushes bump the pages they change)
 
 configure_mappers()
 

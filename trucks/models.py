@@ -588,11 +588,11 @@ class MessageDelivery(Base):
 
 
 class PageGeneration(Base):
-    """A single row: moves whenever what committee pages show may have changed
-    (``trucks.page_generation``)."""
+    """A compound's committee page generation: moves whenever what that page shows may have
+    changed (``trucks.page_generation``). No row yet means 0."""
 
     __tablename__ = "page_generations"
-    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id", ondelete="CASCADE"), primary_key=True)
     generation: Mapped[int] = mapped_column(Integer, default=0)
 
 

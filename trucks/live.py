@@ -13,8 +13,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from .models import (
     BreakdownReport,
@@ -23,6 +23,7 @@ from .models import (
     CommitteeReport,
     Compound,
     Publication,
+    Retailer,
     Schedule,
     ScheduleRoute,
     ScheduleStop,
@@ -405,15 +406,50 @@ def _current_publications(dbsession: Session, date: dt.date, retailer_ids) -> di
     return {p.retailer_id: p for p in latest if p is not None}
 
 
+# The committee page's queries, built once: building a statement costs more than running it.
+_CATEGORY_NAMES = select(Category.key, Category.name_zh, Category.name_en).where(
+    Category.key.in_(bindparam("keys", expanding=True)))
+_DRIVER_REPORTS = (
+    select(StopEvent.kind, StopEvent.at, StopEvent.delay_minutes, ScheduleStop.compound_id, ScheduleStop.arrival)
+    .join(ScheduleStop, StopEvent.stop_id == ScheduleStop.id)
+    .join(ScheduleRoute, ScheduleStop.route_id == ScheduleRoute.id)
+    .join(Schedule, ScheduleRoute.schedule_id == Schedule.id)
+    .where(Schedule.date == bindparam("date"), ScheduleRoute.truck_id == bindparam("truck_id"))
+    .order_by(StopEvent.id)
+)
+_COMMITTEE_REPORTS = (
+    select(CommitteeReport)
+    .where(CommitteeReport.compound_id == bindparam("compound_id"), CommitteeReport.date == bindparam("date"))
+    .order_by(CommitteeReport.id)
+)
+_newer = aliased(Publication)
+#: every version's stop at the compound that date, newest first, with its retailer's current version
+_STOP_HISTORY = (
+    select(ScheduleStop.id, ScheduleStop.arrival, ScheduleStop.start, ScheduleStop.departure,
+           ScheduleStop.deliveries, ScheduleStop.route_id, ScheduleRoute.truck_id, ScheduleRoute.depart,
+           ScheduleRoute.facts, Publication.version, Publication.published_at, Retailer.name,
+           select(func.max(_newer.version))
+           .where(_newer.date == Publication.date, _newer.retailer_id == Publication.retailer_id)
+           .scalar_subquery().label("current_version"))
+    .join(ScheduleRoute, ScheduleStop.route_id == ScheduleRoute.id)
+    .join(Publication, Publication.schedule_id == ScheduleRoute.schedule_id)
+    .join(Retailer, Retailer.id == Publication.retailer_id)
+    .where(Publication.date == bindparam("date"), ScheduleStop.compound_id == bindparam("compound_id"))
+    .order_by(Publication.published_at.desc(), Publication.id.desc())
+)
+#: what an estimate needs of each stop of a route, in order (the window start from the facts)
+_ROUTE_STOPS = (
+    select(ScheduleStop.id, ScheduleStop.compound_id, ScheduleStop.arrival, ScheduleStop.start,
+           ScheduleStop.departure, ScheduleStop.facts[("compound", "window_start")].as_integer())
+    .where(ScheduleStop.route_id == bindparam("route_id"))
+    .order_by(ScheduleStop.seq)
+)
+
+
 def _goods(dbsession: Session, deliveries: dict[str, int]) -> tuple[Goods, ...]:
-    names = {c.key: c for c in dbsession.scalars(select(Category).where(Category.key.in_(list(deliveries))))}
-    goods = []
-    for key, quantity in deliveries.items():
-        if quantity <= 0:
-            continue
-        category = names.get(key)
-        goods.append(Goods(key, category.name_zh if category else key, category.name_en if category else key, int(quantity)))
-    return tuple(goods)
+    names = {key: (zh, en) for key, zh, en in dbsession.execute(_CATEGORY_NAMES, {"keys": list(deliveries)})}
+    return tuple(Goods(key, *names.get(key, (key, key)), int(quantity))
+                 for key, quantity in deliveries.items() if quantity > 0)
 
 
 def _reports_by_compound(dbsession: Session, date: dt.date, truck_id: int) -> dict[int, Reports]:
@@ -422,96 +458,83 @@ def _reports_by_compound(dbsession: Session, date: dt.date, truck_id: int) -> di
     Keyed by compound rather than stop so that what the driver reported still counts when the
     planner publishes a new version of the day mid-route.
     """
-    rows = dbsession.execute(
-        select(StopEvent, ScheduleStop.compound_id, ScheduleStop.arrival)
-        .join(ScheduleStop, StopEvent.stop_id == ScheduleStop.id)
-        .join(ScheduleRoute, ScheduleStop.route_id == ScheduleRoute.id)
-        .join(Schedule, ScheduleRoute.schedule_id == Schedule.id)
-        .where(Schedule.date == date, ScheduleRoute.truck_id == truck_id)
-        .order_by(StopEvent.id)
-    )
     reports: dict[int, dict] = {}
-    for event, compound_id, planned_arrival in rows:
+    for kind, at, delay_minutes, compound_id, planned_arrival in dbsession.execute(
+            _DRIVER_REPORTS, {"date": date, "truck_id": truck_id}):
         seen = reports.setdefault(compound_id, {})
-        if event.kind == StopEventKind.ARRIVED:
-            seen["arrived_at"] = event.at
-        elif event.kind == StopEventKind.DEPARTED:
-            seen["departed_at"] = event.at
-        elif event.kind == StopEventKind.DELAY:
-            seen["delay_minutes"] = event.delay_minutes
-            seen["expected_arrival"] = planned_arrival + dt.timedelta(minutes=event.delay_minutes or 0)
+        if kind == StopEventKind.ARRIVED:
+            seen["arrived_at"] = at
+        elif kind == StopEventKind.DEPARTED:
+            seen["departed_at"] = at
+        elif kind == StopEventKind.DELAY:
+            seen["delay_minutes"] = delay_minutes
+            seen["expected_arrival"] = planned_arrival + dt.timedelta(minutes=delay_minutes or 0)
     return {compound_id: Reports(**seen) for compound_id, seen in reports.items()}
 
 
 def route_estimates(dbsession: Session, route: ScheduleRoute, date: dt.date) -> dict[int, Estimate]:
     """Estimates for every stop of a published route, by stop id."""
+    stops = [(s.id, s.compound_id, s.arrival, s.start, s.departure, s.compound.window_start) for s in route.stops]
+    return _estimates(dbsession, date, route.truck_id, route.depart, stops)
+
+
+def _estimates(dbsession: Session, date: dt.date, truck_id: int, depart: dt.datetime, stops) -> dict[int, Estimate]:
+    """``stops``: (stop id, compound id, arrival, service start, departure, window start in
+    minutes) of a route, in order."""
     midnight = dt.datetime.combine(date, dt.time())
-    planned = [
-        PublishedTimes(s.arrival, s.start, s.departure, midnight + dt.timedelta(minutes=s.compound.window_start))
-        for s in route.stops
-    ]
-    by_compound = _reports_by_compound(dbsession, date, route.truck_id)
-    reports = [by_compound.get(s.compound_id, Reports()) for s in route.stops]
-    estimates = estimate_route(route.depart, planned, reports)
-    return {s.id: e for s, e in zip(route.stops, estimates, strict=True)}
+    planned = [PublishedTimes(arrival, start, departure, midnight + dt.timedelta(minutes=window_start))
+               for _, _, arrival, start, departure, window_start in stops]
+    by_compound = _reports_by_compound(dbsession, date, truck_id)
+    reports = [by_compound.get(compound_id, Reports()) for _, compound_id, *_ in stops]
+    estimates = estimate_route(depart, planned, reports)
+    return {stop[0]: e for stop, e in zip(stops, estimates, strict=True)}
+
+
+_COMPOUND_BY_TOKEN = select(Compound).where(Compound.access_token == bindparam("token"))
 
 
 def compound_by_token(dbsession: Session, token: str) -> Compound | None:
-    return dbsession.scalar(select(Compound).where(Compound.access_token == token))
+    return dbsession.scalar(_COMPOUND_BY_TOKEN, {"token": token})
 
 
 def compound_day(dbsession: Session, compound: Compound, date: dt.date) -> CompoundDay:
     """The compound's published stop of the date in its retailer's current version, what an
     earlier version said when the time moved, the driver's updated estimate, and the
-    committee's own "cannot receive" reports."""
-    reports = tuple(
-        ReportFact.of(r)
-        for r in dbsession.scalars(
-            select(CommitteeReport)
-            .where(CommitteeReport.compound_id == compound.id, CommitteeReport.date == date)
-            .order_by(CommitteeReport.id)
-        )
-    )
-    history = dbsession.execute(
-        select(ScheduleStop, Publication)
-        .join(ScheduleRoute, ScheduleStop.route_id == ScheduleRoute.id)
-        .join(Publication, Publication.schedule_id == ScheduleRoute.schedule_id)
-        .where(Publication.date == date, ScheduleStop.compound_id == compound.id)
-        .order_by(Publication.published_at.desc(), Publication.id.desc())
-    ).all()
+    committee's own "cannot receive" reports.
+
+    A committee page renders it again after each publication for every compound in the day: so
+    it runs prepared statements for columns, not objects (a stop's facts are JSON)."""
+    reports = tuple(ReportFact.of(r) for r in dbsession.scalars(
+        _COMMITTEE_REPORTS, {"compound_id": compound.id, "date": date}))
+    history = dbsession.execute(_STOP_HISTORY, {"date": date, "compound_id": compound.id}).all()
     if not history:
         return CompoundDay(date=date, reports=reports)
-    current = _current_publications(dbsession, date, (publication.retailer_id for _, publication in history))
-    index = next(
-        (i for i, (_, publication) in enumerate(history) if current[publication.retailer_id].id == publication.id),
-        None,
-    )
+    index = next((i for i, row in enumerate(history) if row.version == row.current_version), None)
     if index is None:
-        dropped_by = current[history[0][1].retailer_id]
-        return CompoundDay(date=date, removed_in_version=dropped_by.version, reports=reports)
-    stop, publication = history[index]
+        return CompoundDay(date=date, removed_in_version=history[0].current_version, reports=reports)
+    stop = history[index]
     change = None
     if index + 1 < len(history):
-        previous_stop, previous_publication = history[index + 1]
-        if service_window(previous_stop.start) != service_window(stop.start):
+        previous = history[index + 1]
+        if service_window(previous.start) != service_window(stop.start):
             change = TimeChange(
-                previous_version=previous_publication.version,
-                previous_window=service_window(previous_stop.start),
-                moved_minutes=_minutes(stop.start - previous_stop.start),
+                previous_version=previous.version,
+                previous_window=service_window(previous.start),
+                moved_minutes=_minutes(stop.start - previous.start),
             )
-    route = stop.route
+    route_stops = dbsession.execute(_ROUTE_STOPS, {"route_id": stop.route_id}).all()
     return CompoundDay(
         date=date,
-        version=publication.version,
-        published_at=local_from_utc(publication.published_at),
-        retailer=publication.retailer.name,
-        plate=route.truck.plate,
+        version=stop.version,
+        published_at=local_from_utc(stop.published_at),
+        retailer=stop.name,
+        plate=stop.facts["truck"]["plate"],
         arrival=stop.arrival,
         start=stop.start,
         departure=stop.departure,
         goods=_goods(dbsession, stop.deliveries),
         change=change,
-        estimate=route_estimates(dbsession, route, date)[stop.id],
+        estimate=_estimates(dbsession, date, stop.truck_id, stop.depart, route_stops)[stop.id],
         reports=reports,
     )
 

@@ -8,8 +8,10 @@ retailer again so that a second version is waiting, and serves the app with wait
 loopback port. wrk (Debian's ``wrk``) then opens the committee pages of every served compound
 at random. Halfway through, a script publishes the waiting schedule as version 2 in its own
 process; the bench fetches one of that retailer's pages right after the commit and reports
-whether it already shows version 2. Prints one table row per run (Markdown) and the load
-average of the machine, which other work shares.
+whether it already shows version 2. That publication changes the pages of its retailer's
+compounds only (``trucks.page_generation``): the other retailer's stay cached. Prints one table
+row per run (Markdown) with the load average of the machine, which other work shares, before and
+after the run.
 """
 from __future__ import annotations
 
@@ -120,6 +122,7 @@ def wait_until_up(url: str, seconds: float = 30) -> None:
 
 
 def measure(args, cache: bool) -> dict:
+    load_before = os.getloadavg()  # before this bench's own work
     folder = Path(tempfile.mkdtemp(prefix="committee-publish-load-"))
     port = free_port()
     ini = write_ini(folder, port, cache)
@@ -162,7 +165,7 @@ def measure(args, cache: bool) -> dict:
         "rps": int(fields["requests"]) / float(fields["seconds"]), "p50": float(fields["p50"]),
         "p90": float(fields["p90"]), "p99": float(fields["p99"]), "max": float(fields["max"]),
         "errors": int(fields["errors"]) + int(fields["status"]), "publish": publish_report,
-        "load": os.getloadavg(),
+        "changed": len(retailer_paths), "load": (load_before, os.getloadavg()),
     }
 
 
@@ -175,16 +178,18 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     rows = [measure(args, cache=True)] + ([measure(args, cache=False)] if args.no_cache else [])
     print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s on loopback, "
-          f"{rows[0]['pages']} committee pages at random, a publication halfway\n")
+          f"{rows[0]['pages']} committee pages at random, a publication halfway that changes "
+          f"{rows[0]['changed']} of them\n")
     print("| page cache | requests/s | p50 ms | p90 ms | p99 ms | max ms | errors | v2 shown right after commit "
-          "| load average (1, 5, 15 min) |")
+          "| load average (1, 5, 15 min) before / after |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         p = r["publish"]
         shown = (f"{'yes' if p.get('shown') else 'NO'} (version {p.get('version')}, published in "
                  f"{p.get('seconds', 0):.1f} s, page {p.get('check_ms', 0):.0f} ms after the commit)")
         print(f"| {'on' if r['cache'] else 'off'} | {r['rps']:,.0f} | {r['p50']:.1f} | {r['p90']:.1f} | {r['p99']:.1f} "
-              f"| {r['max']:.1f} | {r['errors']} | {shown} | {' / '.join(f'{x:.2f}' for x in r['load'])} |")
+              f"| {r['max']:.1f} | {r['errors']} | {shown} | "
+              f"{' ; '.join(' / '.join(f'{x:.2f}' for x in load) for load in r['load'])} |")
 
 
 if __name__ == "__main__":

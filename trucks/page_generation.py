@@ -112,8 +112,10 @@ def _changed_compounds(session: Session):
 
 def bump(connection: Connection, compounds) -> None:
     """Moves the generations of ``compounds`` (a query of compound ids, or ``True`` for all),
-    creating missing rows. In compound order: two writers lock shared rows in the same order
-    and wait for each other rather than deadlock."""
+    creating missing rows. In compound order, so two transactions that each bump in one flush
+    lock the rows they share in the same order and wait rather than deadlock. (One that bumps
+    again in a later flush can, rarely, deadlock with another on PostgreSQL, which aborts one of
+    them; pyramid_tm runs a request aborted so again.)"""
     if compounds is True:
         compounds = select(Compound.id).subquery()
     chosen = compounds.c[0]

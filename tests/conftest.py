@@ -172,11 +172,15 @@ def served_app(fresh_database):
     import threading
 
     import waitress
+    from waitress import wasyncore
 
     app = main({}, **app_settings_for(fresh_database))
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=32, clear_untrusted_proxy_headers=True)
     thread = threading.Thread(target=server.run, name="served-app", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}", app
-    server.close()
+    # closed by the server's own loop, which then ends: a socket closed from here while that
+    # loop waits in select() on it fails the loop with "Bad file descriptor"
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
     thread.join(timeout=5)
+    server.task_dispatcher.shutdown()

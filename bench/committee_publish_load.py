@@ -6,8 +6,8 @@ publication in the middle of the run (``bench.committee_load`` measures idle and
 It builds the demo day in a fresh SQLite file (``foodtrucks initdb --demo``), solves one
 retailer again so that a second version is waiting, and serves the app with waitress on a free
 loopback port. wrk (Debian's ``wrk``) then opens the committee pages of every served compound
-at random. Halfway through, a script publishes the waiting schedule as version 2 in its own
-process; the bench fetches one of that retailer's pages right after the commit and reports
+at random. Halfway through, a script started before the load (so that its start-up is not
+measured) publishes the waiting schedule as version 2 in its own process; the bench fetches one of that retailer's pages right after the commit and reports
 whether it already shows version 2. That publication changes the pages of its retailer's
 compounds only (``trucks.page_generation``): the other retailer's stay cached. Prints one table
 row per run (Markdown) with the load average of the machine, which other work shares, before and
@@ -46,18 +46,23 @@ done = function(summary, latency, requests)
 end
 """
 
+#: started before the load, as a worker or a long-running script is: it publishes when told to
+#: (a line on stdin) and prints the version once that has committed
 PUBLISH_SCRIPT = """
-import sys
+import datetime, sys
 from pyramid.paster import bootstrap
 from sqlalchemy import select
-from trucks.models import Retailer, Schedule
+from trucks.models import Retailer
 from trucks.publishing import publish
 from trucks.services import latest_schedule
-with bootstrap(sys.argv[1]) as env, env["request"].tm:
-    db = env["request"].dbsession
-    retailer = db.scalar(select(Retailer).where(Retailer.name == sys.argv[3]))
-    schedule = latest_schedule(db, __import__("datetime").date.fromisoformat(sys.argv[2]), retailer.id)
-    print(publish(db, schedule, "bench").version)
+with bootstrap(sys.argv[1]) as env:
+    print("ready", flush=True)
+    sys.stdin.readline()
+    with env["request"].tm:
+        db = env["request"].dbsession
+        retailer = db.scalar(select(Retailer).where(Retailer.name == sys.argv[3]))
+        version = publish(db, latest_schedule(db, datetime.date.fromisoformat(sys.argv[2]), retailer.id), "bench").version
+    print(version, flush=True)
 """
 
 
@@ -137,14 +142,21 @@ def measure(args, cache: bool) -> dict:
         wait_until_up(base + paths[0])
         for path in paths:  # every page once, as the first residents would
             urllib.request.urlopen(base + path, timeout=30).read()
+        publishing = subprocess.Popen([sys.executable, "-c", PUBLISH_SCRIPT, str(ini), date, retailer], cwd=ROOT,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert publishing.stdout.readline().strip() == "ready"
+
         def publish_halfway():
             time.sleep(args.duration / 2)
             started = time.monotonic()
-            version = run([sys.executable, "-c", PUBLISH_SCRIPT, str(ini), date, retailer]).strip()
+            publishing.stdin.write("go\n")
+            publishing.stdin.flush()
+            version = publishing.stdout.readline().strip()
             committed = time.monotonic()
             publish_report.update(version=version, seconds=committed - started)
             page = urllib.request.urlopen(base + retailer_paths[0], timeout=60).read().decode()
             publish_report.update(shown=f"第 {version} 版" in page, check_ms=(time.monotonic() - committed) * 1000)
+            publishing.wait(timeout=60)
 
         publisher = threading.Thread(target=publish_halfway)
         publisher.start()
@@ -186,7 +198,7 @@ def main(argv=None) -> None:
     for r in rows:
         p = r["publish"]
         shown = (f"{'yes' if p.get('shown') else 'NO'} (version {p.get('version')}, published in "
-                 f"{p.get('seconds', 0):.1f} s, page {p.get('check_ms', 0):.0f} ms after the commit)")
+                 f"{p.get('seconds', 0):.2f} s, page {p.get('check_ms', 0):.0f} ms after the commit)")
         print(f"| {'on' if r['cache'] else 'off'} | {r['rps']:,.0f} | {r['p50']:.1f} | {r['p90']:.1f} | {r['p99']:.1f} "
               f"| {r['max']:.1f} | {r['errors']} | {shown} | "
               f"{' ; '.join(' / '.join(f'{x:.2f}' for x in load) for load in r['load'])} |")

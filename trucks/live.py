@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from .models import (
@@ -419,13 +420,14 @@ _DRIVER_REPORTS = (
 )
 _COMMITTEE_REPORTS = (
     select(CommitteeReport)
-    .where(CommitteeReport.compound_id == bindparam("compound_id"), CommitteeReport.date == bindparam("date"))
+    .where(CommitteeReport.compound_id == bindparam("compound_id"),
+           CommitteeReport.date.in_(bindparam("dates", expanding=True)))
     .order_by(CommitteeReport.id)
 )
 _newer = aliased(Publication)
 #: every version's stop at the compound that date, newest first, with its retailer's current version
 _STOP_HISTORY = (
-    select(ScheduleStop.id, ScheduleStop.arrival, ScheduleStop.start, ScheduleStop.departure,
+    select(Publication.date, ScheduleStop.id, ScheduleStop.arrival, ScheduleStop.start, ScheduleStop.departure,
            ScheduleStop.deliveries, ScheduleStop.route_id, ScheduleRoute.truck_id, ScheduleRoute.depart,
            ScheduleRoute.facts, Publication.version, Publication.published_at, Retailer.name,
            select(func.max(_newer.version))
@@ -434,7 +436,8 @@ _STOP_HISTORY = (
     .join(ScheduleRoute, ScheduleStop.route_id == ScheduleRoute.id)
     .join(Publication, Publication.schedule_id == ScheduleRoute.schedule_id)
     .join(Retailer, Retailer.id == Publication.retailer_id)
-    .where(Publication.date == bindparam("date"), ScheduleStop.compound_id == bindparam("compound_id"))
+    .where(Publication.date.in_(bindparam("dates", expanding=True)),
+           ScheduleStop.compound_id == bindparam("compound_id"))
     .order_by(Publication.published_at.desc(), Publication.id.desc())
 )
 #: what an estimate needs of each stop of a route, in order (the window start from the facts)
@@ -446,20 +449,20 @@ _ROUTE_STOPS = (
 )
 
 
-def _goods(dbsession: Session, deliveries: dict[str, int]) -> tuple[Goods, ...]:
-    names = {key: (zh, en) for key, zh, en in dbsession.execute(_CATEGORY_NAMES, {"keys": list(deliveries)})}
+def _goods(db: Session | Connection, deliveries: dict[str, int]) -> tuple[Goods, ...]:
+    names = {key: (zh, en) for key, zh, en in db.execute(_CATEGORY_NAMES, {"keys": list(deliveries)})}
     return tuple(Goods(key, *names.get(key, (key, key)), int(quantity))
                  for key, quantity in deliveries.items() if quantity > 0)
 
 
-def _reports_by_compound(dbsession: Session, date: dt.date, truck_id: int) -> dict[int, Reports]:
+def _reports_by_compound(db: Session | Connection, date: dt.date, truck_id: int) -> dict[int, Reports]:
     """The driver's reports for the truck's stops of the date, by compound.
 
     Keyed by compound rather than stop so that what the driver reported still counts when the
     planner publishes a new version of the day mid-route.
     """
     reports: dict[int, dict] = {}
-    for kind, at, delay_minutes, compound_id, planned_arrival in dbsession.execute(
+    for kind, at, delay_minutes, compound_id, planned_arrival in db.execute(
             _DRIVER_REPORTS, {"date": date, "truck_id": truck_id}):
         seen = reports.setdefault(compound_id, {})
         if kind == StopEventKind.ARRIVED:
@@ -478,13 +481,13 @@ def route_estimates(dbsession: Session, route: ScheduleRoute, date: dt.date) -> 
     return _estimates(dbsession, date, route.truck_id, route.depart, stops)
 
 
-def _estimates(dbsession: Session, date: dt.date, truck_id: int, depart: dt.datetime, stops) -> dict[int, Estimate]:
+def _estimates(db: Session | Connection, date: dt.date, truck_id: int, depart: dt.datetime, stops) -> dict[int, Estimate]:
     """``stops``: (stop id, compound id, arrival, service start, departure, window start in
     minutes) of a route, in order."""
     midnight = dt.datetime.combine(date, dt.time())
     planned = [PublishedTimes(arrival, start, departure, midnight + dt.timedelta(minutes=window_start))
                for _, _, arrival, start, departure, window_start in stops]
-    by_compound = _reports_by_compound(dbsession, date, truck_id)
+    by_compound = _reports_by_compound(db, date, truck_id)
     reports = [by_compound.get(compound_id, Reports()) for _, compound_id, *_ in stops]
     estimates = estimate_route(depart, planned, reports)
     return {stop[0]: e for stop, e in zip(stops, estimates, strict=True)}
@@ -500,13 +503,29 @@ def compound_by_token(dbsession: Session, token: str) -> Compound | None:
 def compound_day(dbsession: Session, compound: Compound, date: dt.date) -> CompoundDay:
     """The compound's published stop of the date in its retailer's current version, what an
     earlier version said when the time moved, the driver's updated estimate, and the
-    committee's own "cannot receive" reports.
+    committee's own "cannot receive" reports."""
+    return compound_days(dbsession, compound, [date])[0]
 
-    A committee page renders it again after each publication for every compound in the day: so
-    it runs prepared statements for columns, not objects (a stop's facts are JSON)."""
-    reports = tuple(ReportFact.of(r) for r in dbsession.scalars(
-        _COMMITTEE_REPORTS, {"compound_id": compound.id, "date": date}))
-    history = dbsession.execute(_STOP_HISTORY, {"date": date, "compound_id": compound.id}).all()
+
+def compound_days(dbsession: Session, compound: Compound, dates: list[dt.date]) -> list[CompoundDay]:
+    """``compound_day`` of each date, for the dates at once.
+
+    A committee page renders them again after each publication for every compound of the day:
+    so they come from statements built once, for columns rather than objects (a stop's facts
+    are JSON), on the session's connection (after the first, which flushes as a session's query
+    does, SQLAlchemy's ORM layer costs more than the query)."""
+    reports = list(dbsession.scalars(_COMMITTEE_REPORTS, {"compound_id": compound.id, "dates": dates}))
+    connection = dbsession.connection()
+    history = connection.execute(_STOP_HISTORY, {"dates": dates, "compound_id": compound.id}).all()
+    return [
+        _compound_day(connection, date, [r for r in history if r.date == date],
+                      tuple(ReportFact.of(r) for r in reports if r.date == date))
+        for date in dates
+    ]
+
+
+def _compound_day(connection: Connection, date: dt.date, history: list, reports: tuple) -> CompoundDay:
+    """One date from its rows: every version's stop at the compound, newest first."""
     if not history:
         return CompoundDay(date=date, reports=reports)
     index = next((i for i, row in enumerate(history) if row.version == row.current_version), None)
@@ -522,7 +541,7 @@ def compound_day(dbsession: Session, compound: Compound, date: dt.date) -> Compo
                 previous_window=service_window(previous.start),
                 moved_minutes=_minutes(stop.start - previous.start),
             )
-    route_stops = dbsession.execute(_ROUTE_STOPS, {"route_id": stop.route_id}).all()
+    route_stops = connection.execute(_ROUTE_STOPS, {"route_id": stop.route_id}).all()
     return CompoundDay(
         date=date,
         version=stop.version,
@@ -532,9 +551,9 @@ def compound_day(dbsession: Session, compound: Compound, date: dt.date) -> Compo
         arrival=stop.arrival,
         start=stop.start,
         departure=stop.departure,
-        goods=_goods(dbsession, stop.deliveries),
+        goods=_goods(connection, stop.deliveries),
         change=change,
-        estimate=_estimates(dbsession, date, stop.truck_id, stop.depart, route_stops)[stop.id],
+        estimate=_estimates(connection, date, stop.truck_id, stop.depart, route_stops)[stop.id],
         reports=reports,
     )
 

@@ -18,7 +18,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from trucks import committees
-from trucks.live import FieldInputError, ReportFact, compound_day, local_today
+from trucks.live import FieldInputError, ReportFact, compound_day, compound_days, local_today
 from trucks.models import Compound
 
 from ..contexts import parse_day, path_row_id
@@ -57,7 +57,7 @@ def _qr_svg(url: str, scale: int, title: str) -> Markup:
 
 def shown_days(request, compound: Compound) -> list:
     first = first_shown_day(request)
-    return [compound_day(request.dbsession, compound, first + dt.timedelta(days=i)) for i in range(DAYS_SHOWN)]
+    return compound_days(request.dbsession, compound, [first + dt.timedelta(days=i) for i in range(DAYS_SHOWN)])
 
 
 @view_config(route_name="committee", request_method="GET", renderer="committee/page.jinja2",

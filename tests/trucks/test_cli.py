@@ -157,3 +157,13 @@ def test_initdb_demo_loads_solves_publishes_and_creates_accounts(demo_ini, file_
     engine.dispose()
     again = subprocess.run([FOODTRUCKS, "initdb", str(demo_ini), "--demo"], capture_output=True, text=True)
     assert again.returncode == 0 and "already has data: demo not loaded" in again.stdout
+
+
+def test_a_workers_pool_process_yields_the_cpu_to_the_web_server():
+    """``lower_priority`` as a pool process runs it at start-up, in a process of its own (a
+    niceness cannot be raised back): the setting's niceness, and never less than it had."""
+    script = ("import os; from trucks.worker import lower_priority; "
+              "print(lower_priority({'foodtrucks.worker_niceness': '7'}), lower_priority({}), "
+              "lower_priority({'foodtrucks.worker_niceness': '3'}), os.nice(0))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["7", "10", "10", "10"]

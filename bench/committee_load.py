@@ -1,14 +1,18 @@
 """Load on the committee page (``/c/{token}``) on loopback, idle and while two solves run on
 workers, and the solves' answers with and without that load.
 
-    python -m bench.committee_load [--seconds 15] [--connections 16] [--time-limit 30]
+    python -m bench.committee_load [--seconds 15] [--connections 16] [--rate 500]
+                                   [--time-limit 45] [--worker-cpus all,1]
 
 A throwaway site in a temporary folder: the demo day migrated, solved and published (SQLite,
 the embedded broker), ``pserve`` on a free port and one worker with two processes. wrk
 (Debian's ``wrk``; installed with apt-get when missing and run as root) loads one committee's
-page for ``--seconds``: first with nothing else running, then while both retailers of the day
-solve on the worker. The table gives requests per second and p50/p99 latency; a second table
-compares each retailer's answer solved idle with the same seed solved under load.
+page for ``--seconds``, twice: at a fixed offered rate (``--rate`` requests per second, each
+connection pausing between requests) and as fast as it can. Both first with nothing else
+running, then while both retailers of the day solve on the worker. This is done for each
+placement of the worker's solves (``--worker-cpus``: ``all``, or a ``foodtrucks.worker_cpus``
+value). The first table gives requests per second and p50/p99 latency; the second compares each
+retailer's answer solved idle with the same seed solved under load.
 """
 from __future__ import annotations
 
@@ -49,8 +53,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def write_ini(folder: Path, port: int, time_limit: float) -> Path:
+def write_ini(folder: Path, port: int, time_limit: float, worker_cpus: str = "") -> Path:
     values = {
+        "foodtrucks.worker_cpus": worker_cpus,
         "sqlalchemy.url": f"sqlite:///{folder / 'bench.sqlite'}",
         "celery.broker_url": f"filesystem://{folder / 'broker'}",
         "foodtrucks.demo": "true",
@@ -79,8 +84,15 @@ def wait_port(port: int, seconds: float = 120) -> None:
     sys.exit(f"nothing answered on port {port}")
 
 
-def wrk(binary: str, url: str, seconds: int, connections: int) -> dict:
-    out = subprocess.run([binary, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+def wrk(binary: str, url: str, seconds: int, connections: int, pause_ms: float = 0.0) -> dict:
+    """wrk's figures; with ``pause_ms`` each connection waits that long after each response, which
+    offers a fixed rate of about connections x 1000 / pause_ms requests per second."""
+    script = []
+    if pause_ms:
+        pacing = Path(tempfile.gettempdir()) / f"foodtrucks-wrk-pause-{pause_ms:g}.lua"
+        pacing.write_text(f"function delay()\n  return {pause_ms:g}\nend\n", encoding="utf-8")
+        script = ["-s", str(pacing)]
+    out = subprocess.run([binary, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *script, url],
                          capture_output=True, text=True, check=True).stdout
 
     def millis(label: str) -> float:
@@ -106,14 +118,51 @@ def answers(engine) -> dict[str, tuple[str, str]]:
     return {name: (message, f"{(end - start).total_seconds():.1f}") for name, message, start, end in rows}
 
 
+def load_figures(binary: str, url: str, args) -> dict[str, dict]:
+    pause = args.connections * 1000.0 / args.rate
+    return {"paced": wrk(binary, url, args.seconds, args.connections, pause),
+            "flat out": wrk(binary, url, args.seconds, args.connections)}
+
+
+def measure(folder: Path, ini: Path, port: int, token: str, binary: str, args) -> tuple[dict, dict]:
+    """Idle and solving figures of one placement of the worker's solves."""
+    log = open(folder / "servers.log", "ab")
+    processes = [subprocess.Popen([str(BIN / "pserve"), str(ini)], stdout=log, stderr=subprocess.STDOUT),
+                 subprocess.Popen([str(BIN / "foodtrucks"), "worker", str(ini), "--concurrency", "2"],
+                                  stdout=log, stderr=subprocess.STDOUT)]
+    try:
+        wait_port(port)
+        url = f"http://127.0.0.1:{port}/c/{token}"
+        wrk(binary, url, 3, args.connections)  # warm-up
+        idle = load_figures(binary, url, args)
+        solving = solve(ini, args.time_limit)
+        time.sleep(5)  # both solves are on the worker by now
+        loaded = load_figures(binary, url, args)
+        output = solving.communicate(timeout=args.time_limit * 4)[0]
+        if "solving on the workers" not in output:
+            print("note: the solves did not run on the worker:\n" + output)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
+    return idle, loaded
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=15, help="each wrk run (default 15)")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--time-limit", type=float, default=30.0, help="each solve's limit; above --seconds + 5")
+    parser.add_argument("--rate", type=float, default=500.0, help="requests/s offered by the paced runs")
+    parser.add_argument("--time-limit", type=float, default=45.0,
+                        help="each solve's limit; above 2 x --seconds + 5 so both loaded runs meet the solves")
+    parser.add_argument("--worker-cpus", default="all,1",
+                        help="placements of the solves, separated by commas: all, or foodtrucks.worker_cpus values "
+                             "(1-3 style ranges)")
     args = parser.parse_args(argv)
+    placements = args.worker_cpus.split(",")
     binary = ensure_wrk()
-    processes = []
+    rows, answered = [], []
     with tempfile.TemporaryDirectory(prefix="foodtrucks-bench-") as temp:
         folder = Path(temp)
         port = free_port()
@@ -125,41 +174,28 @@ def main(argv: list[str] | None = None) -> None:
         idle_answers = answers(engine)
         with engine.connect() as connection:
             token = connection.scalar(select(Compound.access_token).order_by(Compound.id).limit(1))
-        try:
-            log = open(folder / "servers.log", "ab")
-            processes.append(subprocess.Popen([str(BIN / "pserve"), str(ini)], stdout=log, stderr=subprocess.STDOUT))
-            processes.append(subprocess.Popen([str(BIN / "foodtrucks"), "worker", str(ini), "--concurrency", "2"],
-                                              stdout=log, stderr=subprocess.STDOUT))
-            wait_port(port)
-            url = f"http://127.0.0.1:{port}/c/{token}"
-            wrk(binary, url, 3, args.connections)  # warm-up
-            idle = wrk(binary, url, args.seconds, args.connections)
-            solving = solve(ini, args.time_limit)
-            time.sleep(5)  # both solves are on the worker by now
-            loaded = wrk(binary, url, args.seconds, args.connections)
-            output = solving.communicate(timeout=args.time_limit * 4)[0]
-            if "solving on the workers" not in output:
-                print("note: the solves did not run on the worker:\n" + output)
-            loaded_answers = answers(engine)
-        finally:
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                process.wait(timeout=60)
+        for placement in placements:
+            print(f"worker CPUs: {placement} ...", flush=True)
+            ini = write_ini(folder, port, args.time_limit, "" if placement == "all" else placement)
+            idle, loaded = measure(folder, ini, port, token, binary, args)
+            rows += [(placement, kind, idle[kind], loaded[kind]) for kind in idle]
+            answered.append((placement, answers(engine)))
         load = os.getloadavg()[0]
-    print(f"\nCommittee page /c/TOKEN on loopback, wrk -t2 -c{args.connections} -d{args.seconds}s, "
-          f"load average {load:.1f} on {os.cpu_count()} cores\n")
-    print("| while | requests/s | p50 ms | p99 ms | non-2xx |")
-    print("|---|---|---|---|---|")
-    for label, figures in (("idle", idle), ("two solves on the worker", loaded)):
-        print(f"| {label} | {figures['rps']:.0f} | {figures['p50']:.1f} | {figures['p99']:.1f} | {figures['errors']} |")
-    print(f"\np99 while solving / idle: {loaded['p99'] / idle['p99']:.2f}\n")
-    print(f"Answers of the same day and seed at {args.time_limit:.0f} s, idle (initdb) and under load\n")
-    print("| retailer | idle | seconds | under load | seconds |")
-    print("|---|---|---|---|---|")
+    print(f"\nCommittee page /c/TOKEN on loopback, wrk -t2 -c{args.connections} -d{args.seconds}s "
+          f"(paced: {args.rate:.0f} requests/s offered), load average {load:.1f} on {os.cpu_count()} cores\n")
+    print("| solves on CPUs | wrk | idle req/s | idle p50 ms | idle p99 ms | solving req/s | solving p50 ms "
+          "| solving p99 ms | p99 solving / idle | non-2xx |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for placement, kind, idle, loaded in rows:
+        print(f"| {placement} | {kind} | {idle['rps']:.0f} | {idle['p50']:.1f} | {idle['p99']:.1f} | "
+              f"{loaded['rps']:.0f} | {loaded['p50']:.1f} | {loaded['p99']:.1f} | {loaded['p99'] / idle['p99']:.2f} | "
+              f"{idle['errors'] + loaded['errors']} |")
+    print(f"\nAnswers of the same day and seed at {args.time_limit:.0f} s, idle (initdb) and under load\n")
+    print("| retailer | idle | seconds | " + " | ".join(f"solves on {p} | seconds" for p, _ in answered) + " |")
+    print("|---|---|---|" + "---|---|" * len(answered))
     for name in sorted(idle_answers):
-        print(f"| {name} | {idle_answers[name][0]} | {idle_answers[name][1]} | "
-              f"{loaded_answers[name][0]} | {loaded_answers[name][1]} |")
+        cells = " | ".join(f"{found[name][0]} | {found[name][1]}" for _, found in answered)
+        print(f"| {name} | {idle_answers[name][0]} | {idle_answers[name][1]} | {cells} |")
 
 
 if __name__ == "__main__":

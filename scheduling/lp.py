@@ -55,13 +55,17 @@ def make_solver(
     name: str, time_limit: float, mip: bool = True, warm_start: bool = False, gap: float = 1e-9
 ) -> pulp.LpSolver:
     """HiGHS through highspy by default; CBC (bundled with PuLP) when asked or when HiGHS is missing.
-    ``gap`` is the relative MIP gap at which the search may stop."""
+    ``gap`` is the relative MIP gap at which the search may stop.
+
+    HiGHS runs on one thread: its threads wait for each other by spinning, and with other
+    processes on the cores (two solves niced below a web server on 2 cores) a recombination
+    given 1.8 s took 32 s, so 30 s solves took 37-42 s; on one thread the same took 2-4 s."""
     check_solver_name(name)
     limit = max(0.05, float(time_limit))
     if name == "highs":
         _silence_highs_banner()
         kind = _WarmHiGHS if warm_start else pulp.HiGHS
-        solver = kind(msg=False, timeLimit=limit, gapRel=gap, mip=mip)
+        solver = kind(msg=False, timeLimit=limit, gapRel=gap, mip=mip, threads=1)
         if solver.available():
             return solver
     with warnings.catch_warnings():

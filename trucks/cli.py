@@ -52,7 +52,7 @@ from .solving import (
 )
 from .district import execute_district_solve, start_district_solve
 from .tasks import has_broker
-from .worker import run_worker
+from .worker import run_worker, worker_cpus
 
 DEMO_ACCOUNTS_FILE = "demo-accounts.txt"
 #: demo passwords: letters and digits without look-alikes (0/O, 1/l/I), easy to type
@@ -351,6 +351,10 @@ def _follow(request, labels: dict[int, str], dead_after_seconds: float) -> dict[
 
 def cmd_worker(args) -> int:
     env = bootstrap(args.ini)
+    try:
+        worker_cpus(env["registry"].settings)
+    except ValueError as wrong:
+        raise CommandError(f"{args.ini}: {wrong}", 2) from None
     if not has_broker(env["registry"]):
         raise CommandError(f"{args.ini} names no broker: set celery.broker_url (see README)", 2)
     run_worker(env["registry"], concurrency=args.concurrency, name=args.name, pool=args.pool)
@@ -525,7 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="solve every retailer at once: any retailer's truck may serve any compound")
 
     sub = command("worker", cmd_worker, "run a worker that solves the runs sent to the ini's broker")
-    sub.add_argument("--concurrency", type=int, metavar="N", help="solves at once (default: one per core)")
+    sub.add_argument("--concurrency", type=int, metavar="N", help="solves at once (default: one per core it may use, foodtrucks.worker_cpus)")
     sub.add_argument("--name", metavar="NAME@HOST", help="the worker's name (default: celery@HOST)")
     sub.add_argument("--pool", choices=("prefork", "solo", "threads"), default="prefork",
                      help="prefork (default): a process per solve")

@@ -22,7 +22,6 @@ Settings (the ini's ``[app:main]``):
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
@@ -178,7 +177,6 @@ def make_celery_app(settings) -> celery.Celery:
         task_default_queue=settings.get("celery.queue") or DEFAULT_QUEUE,
         worker_prefetch_multiplier=1,  # a long task does not hold others back on its worker
         worker_hijack_root_logger=False,
-        worker_concurrency=int(settings.get("celery.worker_concurrency") or os.cpu_count() or 1),
         broker_connection_retry_on_startup=True,
     )
     app.Task = RequestTask

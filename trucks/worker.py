@@ -1,5 +1,5 @@
 """A Celery worker of the app: ``foodtrucks worker INI`` runs ``worker_main`` of the app's Celery
-app (the ini's broker), with one solve per core by default; on the worker's timer it recovers
+app (the ini's broker), with one solve per core it may use by default; on the worker's timer it recovers
 abandoned runs and sends again the committee messages whose task was lost."""
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ log = logging.getLogger("foodtrucks.worker")
 #: niceness, ``foodtrucks.worker_niceness``): on a machine that also serves the committee pages a
 #: solve yields the CPU to requests (``bench.committee_load``: two solves on two cores at the
 #: same priority made the page's p99 2.9 and 4.4 times its idle figure, niced 10 2.3 times, 19
-#: no better: 2.5)
+#: no better: 2.5). Niceness alone cannot keep the page's p99: even a solve that runs only when
+#: a core is idle slows requests on the other (2-core machine: 2.1x), so on the machine of the
+#: web server the solves are best kept off one core as well (``foodtrucks.worker_cpus``).
 DEFAULT_NICENESS = 10
 #: how often each worker looks for runs whose heartbeat went stale (at most; see below)
 RECOVERY_INTERVAL_SECONDS = 10.0
@@ -66,17 +68,44 @@ class Housekeeping(bootsteps.StartStopStep):
             entry.cancel()
 
 
-def lower_priority(settings) -> int:
-    """Makes this process (a pool process, and the piece processes it forks) yield the CPU to
-    the web server; returns the niceness it now has."""
+def worker_cpus(settings) -> frozenset[int]:
+    """The CPUs a worker's solves run on: ``foodtrucks.worker_cpus`` ("1", "1-3", "1,3"; on
+    the web server's machine, all but the first leaves that one to the pages), by default every
+    CPU this process may use."""
+    allowed = os.sched_getaffinity(0)
+    text = (settings.get("foodtrucks.worker_cpus") or "").strip()
+    if not text:
+        return frozenset(allowed)
+    chosen: set[int] = set()
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        try:
+            chosen.update(range(int(first), int(last or first) + 1))
+        except ValueError:
+            raise ValueError(f"foodtrucks.worker_cpus = {text!r}: write CPU numbers and ranges, "
+                             "such as 1-3,5") from None
+    if not chosen & allowed:
+        raise ValueError(f"foodtrucks.worker_cpus = {text!r}: none of these CPUs is available "
+                         f"here (this machine has {', '.join(map(str, sorted(allowed)))})")
+    return frozenset(chosen & allowed)
+
+
+def step_aside(settings) -> tuple[int, frozenset[int]]:
+    """Makes this process (a pool process, and the piece processes it forks) leave the CPU to
+    the web server: a lower priority and, where set, other CPUs than the server's. Returns the
+    niceness and the CPUs it now has."""
+    os.sched_setaffinity(0, worker_cpus(settings))
     wanted = int(settings.get("foodtrucks.worker_niceness", DEFAULT_NICENESS))
     current = os.nice(0)
-    return os.nice(wanted - current) if wanted > current else current
+    niceness = os.nice(wanted - current) if wanted > current else current
+    return niceness, frozenset(os.sched_getaffinity(0))
 
 
 def run_worker(registry, *, concurrency: int | None = None, name: str | None = None, pool: str = "prefork") -> None:
     """Runs a worker until it is stopped (Ctrl-C or SIGTERM: a warm shutdown)."""
     app = registry["celery.app"]
+    cpus = worker_cpus(registry.settings)
+    concurrency = concurrency or int(registry.settings.get("celery.worker_concurrency") or 0) or len(cpus)
     app.steps["worker"].add(Housekeeping)
     engine = registry["dbsession_factory"].kw["bind"]
 
@@ -84,10 +113,10 @@ def run_worker(registry, *, concurrency: int | None = None, name: str | None = N
     def forget_parent_connections(**_):
         # a forked pool process must not share the parent's database connections
         engine.dispose(close=False)
-        lower_priority(registry.settings)
+        step_aside(registry.settings)
 
     argv = ["worker", "--loglevel=INFO", f"--pool={pool}",
-            f"--concurrency={concurrency or app.conf.worker_concurrency}"]
+            f"--concurrency={concurrency}"]
     if name:
         argv.append(f"--hostname={name}")
     app.worker_main(argv)

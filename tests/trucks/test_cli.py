@@ -1,6 +1,7 @@
 """The foodtrucks command through its real entry points, on a committed SQLite file."""
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from tests.factories import DAY, make_csv_files
 from trucks.cli import main
 from trucks.models import Compound, Publication, Retailer, Schedule, User
+from trucks.worker import worker_cpus
 
 FOODTRUCKS = Path(sys.executable).parent / "foodtrucks"
 
@@ -159,11 +161,33 @@ def test_initdb_demo_loads_solves_publishes_and_creates_accounts(demo_ini, file_
     assert again.returncode == 0 and "already has data: demo not loaded" in again.stdout
 
 
-def test_a_workers_pool_process_yields_the_cpu_to_the_web_server():
-    """``lower_priority`` as a pool process runs it at start-up, in a process of its own (a
-    niceness cannot be raised back): the setting's niceness, and never less than it had."""
-    script = ("import os; from trucks.worker import lower_priority; "
-              "print(lower_priority({'foodtrucks.worker_niceness': '7'}), lower_priority({}), "
-              "lower_priority({'foodtrucks.worker_niceness': '3'}), os.nice(0))")
+def test_a_workers_pool_process_leaves_the_cpu_to_the_web_server():
+    """``step_aside`` as a pool process runs it at start-up, in a process of its own (a niceness
+    cannot be raised back): the setting's niceness, never less than it had, and the CPUs of
+    ``foodtrucks.worker_cpus`` (by default those it already has)."""
+    script = ("import os; from trucks.worker import step_aside; "
+              "print(step_aside({'foodtrucks.worker_niceness': '7', 'foodtrucks.worker_cpus': '0'}), "
+              "step_aside({}), step_aside({'foodtrucks.worker_niceness': '3'}), "
+              "os.nice(0), os.sched_getaffinity(0))")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["7", "10", "10", "10"]
+    assert out.split() == ["(7,", "frozenset({0}))", "(10,", "frozenset({0}))", "(10,", "frozenset({0}))",
+                           "10", "{0}"]
+
+
+@pytest.mark.parametrize("cpus, where", [("1-x", "write CPU numbers and ranges"),
+                                         ("4096", "none of these CPUs is available here")])
+def test_a_worker_refuses_cpus_it_cannot_use(file_ini, cpus, where):
+    text = file_ini.read_text(encoding="utf-8").replace(
+        "celery.broker_url =", f"foodtrucks.worker_cpus = {cpus}\ncelery.broker_url =")
+    file_ini.write_text(text, encoding="utf-8")
+    done = subprocess.run([FOODTRUCKS, "worker", str(file_ini)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert f"foodtrucks.worker_cpus = '{cpus}'" in done.stderr and where in done.stderr
+
+
+def test_worker_cpus_reads_numbers_and_ranges():
+    available = os.sched_getaffinity(0)
+    assert worker_cpus({}) == available
+    assert worker_cpus({"foodtrucks.worker_cpus": " 0 "}) == {0}
+    assert worker_cpus({"foodtrucks.worker_cpus": "0-4095"}) == available
+    assert worker_cpus({"foodtrucks.worker_cpus": "0,4000-4095"}) == {0}

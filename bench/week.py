@@ -11,7 +11,9 @@ solved as the app solves it; "carry-over" re-weighs a compound missed for a reas
 avoid (fleet full, no stock) by the days it went without in a row. A compound no truck can reach
 inside its window and shift (the engine's ``unreachable``) is counted apart, never as missed.
 Fill figures are over the served compounds of the scarcest category (lowest stock to demand):
-min fill, Gini of fill, priority-weighted fill.
+min fill, Gini of fill, priority-weighted fill. A third week, carry-over on, runs without the
+across-truck sharing (``bench.fairness.matching_off``: the engine as it shared goods before), so
+each day's fill shows before and after it.
 
 ``--weights`` compares carry-over weights instead: for each, ``--seeds`` weeks (solver seeds 0,
 1, ...) and the compounds missed two days running in all of them. The search ends at its time
@@ -25,6 +27,7 @@ import time
 from dataclasses import replace
 
 from bench.days import lockdown_day
+from bench.fairness import matching_off
 from scheduling import UnservedReason, solve_day
 from scheduling.fairness import day_fairness
 from trucks.week import CARRY_OVER_WEIGHT, carried_priority
@@ -56,17 +59,24 @@ def run_week(problem, days: int, time_limit: float, seed: int, weight: int) -> l
             "served": len(result.served_ids), "missed": len(missed), "twice": len(twice),
             "unreachable": len(unreachable),
             "min": fairness.min_fill, "gini": fairness.gini, "weighted": fairness.weighted_fill,
+            "share": fairness.share,
         })
     return rows
 
 
 def print_week(day, args) -> None:
-    print("carry-over  day  served  missed  missed 2 days running  unreachable  min fill  Gini   weighted fill")
-    for weight in (0, CARRY_OVER_WEIGHT):
-        for number, row in enumerate(run_week(day, args.days, args.time_limit, args.seed, weight), 1):
-            print(f"{'+' + str(weight) if weight else 'no':<10}  {number:<3}  {row['served']:<6}  {row['missed']:<6}  "
-                  f"{row['twice']:<21}  {row['unreachable']:<11}  {row['min']:.2f}      {row['gini']:.3f}  "
-                  f"{row['weighted']:.2f}")
+    print("carry-over  sharing      day  served  missed  missed 2 days running  unreachable  share  min fill  "
+          "min/share  Gini   weighted fill")
+    for weight, sharing in ((0, "across trucks"), (CARRY_OVER_WEIGHT, "across trucks"), (CARRY_OVER_WEIGHT, "per truck")):
+        if sharing == "per truck":
+            with matching_off():
+                rows = run_week(day, args.days, args.time_limit, args.seed, weight)
+        else:
+            rows = run_week(day, args.days, args.time_limit, args.seed, weight)
+        for number, row in enumerate(rows, 1):
+            print(f"{'+' + str(weight) if weight else 'no':<10}  {sharing:<13}  {number:<3}  {row['served']:<6}  "
+                  f"{row['missed']:<6}  {row['twice']:<21}  {row['unreachable']:<11}  {row['share']:.2f}   "
+                  f"{row['min']:.2f}      {row['min'] / row['share']:.2f}       {row['gini']:.3f}  {row['weighted']:.2f}")
 
 
 def print_weights(day, args) -> None:

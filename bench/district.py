@@ -1,4 +1,4 @@
-"""District days: three retailers with unbalanced depots, and three ways to plan them.
+"""District days: three retailers with unbalanced depots, and four ways to plan them.
 
 ``district_files`` writes a generated district day as the app's four import files (demand with
 no retailer column, so the import's nearest-depot rule shares it out). The first retailer's
@@ -6,19 +6,34 @@ depots sit in the busiest towns, the last one's in the quietest, and each truck 
 share of the district's goods, so nearest depot overloads the first and leaves the last's stock
 on its trucks.
 
-``python -m bench.district --sizes 360,1000 --time-limit 20,60`` prints, per size, three plans
-of the same day, each checked by the engine's own validation:
+``python -m bench.district --sizes 360,1000 --time-limit 20,60`` prints, per size, four plans
+of the same day, the first three each checked by the engine's own validation:
 
 - nearest depot: each retailer's compounds by the import's rule, each retailer solved alone
   (the limit shared among them by compounds);
 - assignment LP: the coordinator's proposal (``scheduling.assignment``), then each retailer
   solved alone the same way;
-- joint: one solve with every retailer's trucks (the district solve).
+- joint: one solve with every retailer's trucks (the district solve);
+- PyVRP, three fleets: ``bench.day_solvers.pyvrp`` on the joint solve's Problem (every
+  retailer's trucks, every compound), at the same limit counted the same way (building the
+  Problem included). Its routes are judged by ``bench.day_solvers.judge`` (windows, shifts,
+  stop limits, each compound once); served, coverage and travel come from that judgement.
+  PyVRP decides no goods and the judge hands none out, so its scarce-goods cells are "–". The
+  row says "not run" where PyVRP (the ``[bench]`` extra) is not installed.
+
+Scarce goods (``SCARCE``: the categories short district-wide) are counted over the whole
+district, every retailer's trucks and compounds together. A truck that stays at its depot keeps
+its whole load, which counts as brought back. *Brought back while short*: for each scarce
+category, if at least one served compound (of any retailer) got less of it than it asked, every
+unit of it that any truck brings back; summed over the categories, with the number of trucks
+that bring back such units. Unserved compounds do not count as short here (coverage counts
+them). The issue's goal is 0: no truck brings back goods a served compound went short of.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import math
 import tempfile
 import time
@@ -36,6 +51,7 @@ from trucks.district import confirm_assignment, propose_assignment
 from trucks.importer import import_day
 from trucks.services import PlanningSettings, build_problem, retailers_with_demand
 
+from .day_solvers import Judged, judge, pyvrp
 from .days import CATEGORIES, SHANGHAI, _offset, _window
 
 DATE = dt.date(2022, 4, 20)
@@ -126,23 +142,71 @@ class Plan:
     def scarce_fill(self) -> tuple[float, float, int]:
         """Over the scarce categories: the lowest fill of a served compound, the district's
         delivered / asked, and the units the trucks bring back to their depots."""
-        lowest, delivered, asked, back = 1.0, 0, 0, 0
+        lowest, delivered, asked = 1.0, 0, 0
         for problem, result, _ in self.parts:
             compounds = {c.id: c for c in problem.compounds}
             for key in SCARCE:
                 asked += sum(c.demand.get(key, 0) for c in problem.compounds)
-            for route in result.routes:
-                truck = next(t for t in problem.trucks if t.id == route.truck_id)
+            for visit in (v for route in result.routes for v in route.visits):
                 for key in SCARCE:
-                    handed = sum(v.deliveries.get(key, 0) for v in route.visits)
-                    delivered += handed
-                    back += truck.stock.get(key, 0) - handed
-                    for visit in route.visits:
-                        if compounds[visit.compound_id].demand.get(key):
-                            lowest = min(lowest, visit.fill.get(key, 0.0))
-            used = {route.truck_id for route in result.routes}
-            back += sum(t.stock.get(key, 0) for t in problem.trucks if t.id not in used for key in SCARCE)
+                    delivered += visit.deliveries.get(key, 0)
+                    if compounds[visit.compound_id].demand.get(key):
+                        lowest = min(lowest, visit.fill.get(key, 0.0))
+        back = sum(units for left in self.scarce_left().values() for units in left.values())
         return lowest, delivered / max(1, asked), back
+
+    def scarce_left(self) -> dict[str, dict[str, int]]:
+        """Per truck, the units of each scarce category it brings back (its whole load if unused)."""
+        left = {}
+        for problem, result, _ in self.parts:
+            routes = {route.truck_id: route for route in result.routes}
+            for truck in problem.trucks:
+                visits = routes[truck.id].visits if truck.id in routes else ()
+                left[truck.id] = {key: truck.stock.get(key, 0) - sum(v.deliveries.get(key, 0) for v in visits)
+                                  for key in SCARCE}
+        return left
+
+    def scarce_short(self) -> set[str]:
+        """The scarce categories of which at least one served compound got less than it asked."""
+        short = set()
+        for problem, result, _ in self.parts:
+            compounds = {c.id: c for c in problem.compounds}
+            for visit in (v for route in result.routes for v in route.visits):
+                demand = compounds[visit.compound_id].demand
+                short |= {key for key in SCARCE if visit.deliveries.get(key, 0) < demand.get(key, 0)}
+        return short
+
+    def back_while_short(self) -> tuple[int, int]:
+        """Scarce units brought back of a category some served compound went short of (summed
+        over the categories), and how many trucks bring such units back."""
+        short = self.scarce_short()
+        back = [sum(units for key, units in left.items() if key in short) for left in self.scarce_left().values()]
+        return sum(back), sum(1 for units in back if units > 0)
+
+    def cells(self, limit: float) -> list[str]:
+        lowest, mean, back = self.scarce_fill()
+        back_short, trucks = self.back_while_short()
+        return [self.name, f"{self.served:,}", f"{100 * self.served / self.compounds:.1f}", f"{100 * lowest:.0f}",
+                f"{100 * mean:.1f}", f"{back:,}", f"{back_short:,}", f"{trucks}", f"{self.travel:,.0f}",
+                f"{self.seconds:.1f} / {limit:.0f}"]
+
+
+@dataclass
+class RoutesOnly:
+    """A plan of routes without goods (PyVRP's), judged by ``bench.day_solvers.judge``."""
+
+    name: str
+    compounds: int
+    judged: Judged | None  # None: the solver is not installed
+    seconds: float
+
+    def cells(self, limit: float) -> list[str]:
+        if self.judged is None:
+            return [f"{self.name}: not run, pyvrp is not installed (the [bench] extra)", *["–"] * 9]
+        judged = self.judged
+        name = f"{self.name} (infeasible: {judged.wrong[0]})" if judged.wrong else self.name
+        return [name, f"{judged.served:,}", f"{100 * judged.served / self.compounds:.1f}", *["–"] * 5,
+                f"{judged.travel_minutes:,.0f}", f"{self.seconds:.1f} / {limit:.0f}"]
 
 
 def _database(directory: str) -> sessionmaker:
@@ -171,7 +235,7 @@ def _solve_each(session_factory, date: dt.date, planning: PlanningSettings, star
     return parts
 
 
-def run_size(compounds: int, time_limit: float, seed: int = 0) -> list[Plan]:
+def run_size(compounds: int, time_limit: float, seed: int = 0) -> list[Plan | RoutesOnly]:
     planning = PlanningSettings(time_limit=time_limit, seed=seed)
     plans = []
     with tempfile.TemporaryDirectory() as directory:
@@ -197,11 +261,26 @@ def run_size(compounds: int, time_limit: float, seed: int = 0) -> list[Plan]:
         left = time_limit - (time.monotonic() - started)
         result = solve_day(day.problem, time_limit=max(1.0, left), seed=seed, lp_solver=planning.solver)
         plans.append(Plan("joint solve", [(day.problem, result, len(day.settled))], time.monotonic() - started))
+        plans.append(_pyvrp_plan(session_factory, planning))
     return plans
 
 
+def _pyvrp_plan(session_factory, planning: PlanningSettings) -> RoutesOnly:
+    """PyVRP with the three fleets together, on the district's Problem, within the same limit."""
+    started = time.monotonic()
+    with session_factory() as session:
+        day = build_problem(session, DATE, None, planning)
+    compounds = len(day.problem.compounds) + len(day.settled)
+    if importlib.util.find_spec("pyvrp") is None:
+        return RoutesOnly("PyVRP, three fleets", compounds, None, 0.0)
+    left = planning.time_limit - (time.monotonic() - started)
+    routes, _ = pyvrp(day.problem, max(1.0, left), planning.seed)
+    seconds = time.monotonic() - started
+    return RoutesOnly("PyVRP, three fleets", compounds, judge(day.problem, routes), seconds)
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="District days: nearest depot vs assignment LP vs joint solve.")
+    parser = argparse.ArgumentParser(description="District days: nearest depot vs assignment LP vs joint solve vs PyVRP.")
     parser.add_argument("--sizes", default="360,1000", help="compounds per day, comma-separated")
     parser.add_argument("--time-limit", default="20,60", help="seconds per size, comma-separated")
     parser.add_argument("--seed", type=int, default=0)
@@ -211,14 +290,12 @@ def main(argv: list[str] | None = None) -> None:
     if len(limits) != len(sizes):
         parser.error("give one time limit per size")
     print(f"| compounds | plan | served | coverage % | min {'/'.join(SCARCE)} fill % | mean fill % "
-          "| units brought back | travel min | seconds / limit |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| units brought back | units brought back while short | trucks bringing back while short "
+          "| travel min | seconds / limit |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for size, limit in zip(sizes, limits):
         for plan in run_size(size, limit, args.seed):
-            lowest, mean, back = plan.scarce_fill()
-            print(f"| {plan.compounds:,} | {plan.name} | {plan.served:,} | {100 * plan.served / plan.compounds:.1f} "
-                  f"| {100 * lowest:.0f} | {100 * mean:.1f} | {back:,} | {plan.travel:,.0f} "
-                  f"| {plan.seconds:.1f} / {limit:.0f} |", flush=True)
+            print(f"| {plan.compounds:,} | " + " | ".join(plan.cells(limit)) + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -209,7 +209,7 @@ class RoutesOnly:
                 f"{judged.travel_minutes:,.0f}", f"{self.seconds:.1f} / {limit:.0f}"]
 
 
-def _database(directory: str) -> sessionmaker:
+def throwaway_database(directory: str) -> sessionmaker:
     """A migrated SQLite database of its own, as ``foodtrucks initdb`` makes one."""
     url = f"sqlite:///{directory}/district.sqlite"
     cfg = alembic.config.Config()
@@ -239,7 +239,7 @@ def run_size(compounds: int, time_limit: float, seed: int = 0) -> list[Plan | Ro
     planning = PlanningSettings(time_limit=time_limit, seed=seed)
     plans = []
     with tempfile.TemporaryDirectory() as directory:
-        session_factory = _database(directory)
+        session_factory = throwaway_database(directory)
         with session_factory.begin() as session:
             import_day(session, DATE, district_files(compounds, seed))
 

@@ -24,7 +24,7 @@ from statistics import mean
 import scheduling.engine as engine
 import scheduling.search as search
 from bench.days import lockdown_day
-from bench.district import _database
+from bench.district import throwaway_database
 from scheduling import Problem, solve_day
 from scheduling.fairness import day_fairness
 from trucks.demo import demo_files
@@ -48,7 +48,7 @@ def matching_off():
 def demo_problems() -> list[Problem]:
     """Each retailer's problem of the demo day, built from its import as the app builds it."""
     with tempfile.TemporaryDirectory() as directory:
-        session_factory = _database(directory)
+        session_factory = throwaway_database(directory)
         with session_factory.begin() as session:
             import_day(session, DEMO_DATE, demo_files(DEMO_DATE))
         with session_factory() as session:

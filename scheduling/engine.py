@@ -33,8 +33,8 @@ RECOMBINE_AT = (0.15, 0.3, 0.45, 0.6, 0.75, 0.9)
 CYCLE_SHARE, CYCLE_HEAT = 0.5, 0.3
 #: after a cycle that shortened nothing the next starts as hot as the first, to leave the valley
 #: a cooler restart from the same best keeps finding; the search ends after this many such
-#: cycles in a row (Solomon at 10 s, seeds 0-2: mean gap 0.52, 0.22, 1.42 % when the first
-#: fruitless cycle ended it, 0.09, 0.22, 0.34 % now; more cooler cycles alone changed nothing)
+#: cycles in a row (Solomon at 10 s, seeds 0-2: mean gap 0.52, 0.22, 1.44 % when the first
+#: fruitless cycle ended it, 0.30, 0.22, 0.32 % now; more cooler cycles alone changed nothing)
 FRUITLESS_CYCLES = 2
 #: share of the search time after which, on a busy machine, the clock cools the first cycle to
 #: the end of the time even where the iterations lag behind

@@ -126,10 +126,10 @@ def load_figures(binary: str, url: str, args) -> dict[str, dict]:
 
 def measure(folder: Path, ini: Path, port: int, token: str, binary: str, args) -> tuple[dict, dict]:
     """Idle and solving figures of one placement of the worker's solves."""
-    log = open(folder / "servers.log", "ab")
-    processes = [subprocess.Popen([str(BIN / "pserve"), str(ini)], stdout=log, stderr=subprocess.STDOUT),
-                 subprocess.Popen([str(BIN / "foodtrucks"), "worker", str(ini), "--concurrency", "2"],
-                                  stdout=log, stderr=subprocess.STDOUT)]
+    with open(folder / "servers.log", "ab") as log:  # the servers keep their own copy of it
+        processes = [subprocess.Popen([str(BIN / "pserve"), str(ini)], stdout=log, stderr=subprocess.STDOUT),
+                     subprocess.Popen([str(BIN / "foodtrucks"), "worker", str(ini), "--concurrency", "2"],
+                                      stdout=log, stderr=subprocess.STDOUT)]
     try:
         wait_port(port)
         url = f"http://127.0.0.1:{port}/c/{token}"

@@ -5,11 +5,12 @@ floor of the sharing set to zero, as the engine was before), same seed and limit
     python -m bench.fairness [--days demo,4x100,12x360,12x400] [--seeds 0,1,2] [--time-limit 20]
 
 A day ``TxN`` is a generated lockdown day (bench/days.py) of T trucks and N compounds (12x400
-is over capacity); ``demo`` is the demo day (``trucks.demo``) imported into a throwaway database,
-each of its retailers solved apart as the app solves it. Per scarce category (the trucks on the road carry less than their compounds
-ask), over the served compounds asking for it: ``share`` = stock / demand, the lowest fill and
-its ratio to the share (the goal: at least 0.9), the Gini coefficient of fill, the
-priority-weighted fill, and the units brought back to the depot. Rows are means over the seeds;
+is over capacity); ``demo`` is the demo day (``trucks.demo``) imported into a throwaway
+database, each of its retailers solved apart as the app solves it. Per scarce category (the
+trucks on the road carry less than their compounds ask), over the served compounds asking for
+it: ``share`` = stock / demand, the lowest fill and its ratio to the share (the goal: at least
+0.9), the Gini coefficient of fill, the priority-weighted fill, and the units brought back to
+the depot. Rows are means over the seeds;
 ``worst`` is the lowest min-fill/share ratio of any seed.
 """
 from __future__ import annotations
@@ -18,7 +19,8 @@ import argparse
 import datetime as dt
 import os
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from functools import cache
 from statistics import mean
 
 import scheduling.engine as engine
@@ -45,20 +47,22 @@ def matching_off():
         search.FAIR_BALANCE, search.FAIR_DEEP_BALANCE, engine.FAIR_FLOOR = saved
 
 
-def demo_problems() -> list[Problem]:
-    """Each retailer's problem of the demo day, built from its import as the app builds it."""
+@cache
+def demo_problems() -> tuple[Problem, ...]:
+    """Each retailer's problem of the demo day, built from its import as the app builds it
+    (once: the demo day does not depend on the seed)."""
     with tempfile.TemporaryDirectory() as directory:
         session_factory = throwaway_database(directory)
         with session_factory.begin() as session:
             import_day(session, DEMO_DATE, demo_files(DEMO_DATE))
         with session_factory() as session:
-            return [build_problem(session, DEMO_DATE, retailer.id, PlanningSettings()).problem
-                    for retailer in retailers_with_demand(session, DEMO_DATE)]
+            return tuple(build_problem(session, DEMO_DATE, retailer.id, PlanningSettings()).problem
+                         for retailer in retailers_with_demand(session, DEMO_DATE))
 
 
 def problems(day: str, seed: int) -> list[Problem]:
     if day == "demo":
-        return demo_problems()
+        return list(demo_problems())
     trucks, compounds = (int(x) for x in day.split("x"))
     return [lockdown_day(trucks, seed=seed, compounds=compounds)]
 
@@ -94,10 +98,7 @@ def main(argv=None) -> None:
     for day in args.days.split(","):
         cases = [(problem, seed) for seed in seeds for problem in problems(day, seed)]
         for label in ("before", "after"):
-            if label == "before":
-                with matching_off():
-                    rows = [run(problem, seed, args.time_limit) for problem, seed in cases]
-            else:
+            with matching_off() if label == "before" else nullcontext():
                 rows = [run(problem, seed, args.time_limit) for problem, seed in cases]
             print(f"| {day} | {label} | {mean(r['served'] for r in rows):.1f} | {mean(r['travel'] for r in rows):,.0f} "
                   f"| {mean(r['share'] for r in rows):.3f} | {mean(r['min'] for r in rows):.3f} "

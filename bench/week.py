@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from contextlib import nullcontext
 from dataclasses import replace
 
 from bench.days import lockdown_day
@@ -68,10 +69,7 @@ def print_week(day, args) -> None:
     print("carry-over  sharing      day  served  missed  missed 2 days running  unreachable  share  min fill  "
           "min/share  Gini   weighted fill")
     for weight, sharing in ((0, "across trucks"), (CARRY_OVER_WEIGHT, "across trucks"), (CARRY_OVER_WEIGHT, "per truck")):
-        if sharing == "per truck":
-            with matching_off():
-                rows = run_week(day, args.days, args.time_limit, args.seed, weight)
-        else:
+        with matching_off() if sharing == "per truck" else nullcontext():
             rows = run_week(day, args.days, args.time_limit, args.seed, weight)
         for number, row in enumerate(rows, 1):
             print(f"{'+' + str(weight) if weight else 'no':<10}  {sharing:<13}  {number:<3}  {row['served']:<6}  "

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy import engine_from_config, event
 from sqlalchemy.engine import Engine
@@ -15,6 +17,11 @@ from . import models  # noqa: F401  (registers every table before mappers are co
 from . import page_generation  # noqa: F401  (every session's flushes bump the pages they change)
 
 configure_mappers()
+
+#: times a worker's own transaction is run again after SQLite refused its write
+BUSY_RETRIES = 10
+
+T = TypeVar("T")
 
 
 class DatabaseBusy(OperationalError, TransientError):
@@ -56,6 +63,21 @@ def _sqlite_busy(context) -> None:
         time.sleep(random.uniform(0.02, 0.2))
         raise DatabaseBusy(context.statement, context.parameters, context.original_exception) \
             from context.original_exception
+
+
+def in_transaction(session_factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    """``work(session)`` in a transaction of its own, committed when it returns; run again from
+    the start when SQLite refuses its write (``DatabaseBusy``), as pyramid_retry does for a
+    request: a worker's transaction has no request around it to retry it. A busy_timeout cannot
+    help a transaction whose snapshot is older than another's commit; only a new one can."""
+    for _ in range(BUSY_RETRIES):
+        try:
+            with session_factory.begin() as session:
+                return work(session)
+        except DatabaseBusy:
+            continue  # _sqlite_busy paused already
+    with session_factory.begin() as session:  # the last try: its refusal is the caller's
+        return work(session)
 
 
 def get_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduling import Result, solve_day
 from scheduling.assignment import Assignment, assign
 
+from .db import in_transaction
 from .models import (
     Compound,
     Demand,
@@ -277,13 +278,16 @@ def execute_district_solve(
             _end_runs(session_factory, list(run_of.values()), worker, SolveStatus.CANCELLED, "cancelled")
             return None
         parts = split_result(day, result, owners, current, sorted(run_of))
-        with session_factory.begin() as session:
+
+        def store(session: Session) -> dict[int, int]:
             _record_assignment(session, date, parts, user=user)
             schedules = {}
             for retailer_id, part in parts.items():
                 part = replace(part, day=replace(part.day, import_id=imports[retailer_id]))
                 schedules[retailer_id] = _store(session, part, run_of[retailer_id], planning).id
             return schedules
+
+        return in_transaction(session_factory, store)
     except Exception as exc:  # every run must end visibly failed whatever went wrong
         log.exception("district solve runs %s failed", list(run_ids))
         _end_runs(session_factory, list(run_of.values()), worker, SolveStatus.FAILED,
@@ -294,12 +298,11 @@ def execute_district_solve(
 def _end_runs(session_factory: sessionmaker, run_ids: list[int], worker: str, status: str, message: str) -> None:
     """Ends the runs this worker still holds, with the reason as their message."""
     try:
-        with session_factory.begin() as session:
-            session.execute(update(SolveRun).where(
-                SolveRun.id.in_(run_ids), SolveRun.worker == worker, SolveRun.status == SolveStatus.RUNNING,
-            ).values(status=status, finished_at=utcnow(), message=message, **(
-                {"progress_key": "failed", "progress_params": {"error": message[:500]}}
-                if status == SolveStatus.FAILED else {"progress_key": "cancelled", "progress_params": {"by": ""}})))
+        in_transaction(session_factory, lambda session: session.execute(update(SolveRun).where(
+            SolveRun.id.in_(run_ids), SolveRun.worker == worker, SolveRun.status == SolveStatus.RUNNING,
+        ).values(status=status, finished_at=utcnow(), message=message, **(
+            {"progress_key": "failed", "progress_params": {"error": message[:500]}}
+            if status == SolveStatus.FAILED else {"progress_key": "cancelled", "progress_params": {"by": ""}}))))
     except Exception:
         log.exception("could not end the district's solve runs %s", run_ids)
 

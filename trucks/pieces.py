@@ -16,13 +16,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from scheduling import Problem, Result, solve
 from scheduling.decompose import PIECE_SHARE, PIECE_SIZE, PieceSolver, split
 from scheduling.progress import ProgressLine
 from scheduling.result import Route, Unserved, UnservedReason, Visit
 
+from .db import in_transaction
 from .models import SolveRun, SolveRunPiece, SolveStatus, utcnow
 from .services import PlanningSettings, build_problem
 
@@ -70,7 +71,8 @@ def result_from_json(data: dict) -> Result:
 def _claim_piece(session_factory: sessionmaker, run_id: int, index: int | None, worker: str) -> SolveRunPiece | None:
     """Claims piece ``index`` (or any) of the run if queued, or claimed by a worker that died."""
     now = utcnow()
-    with session_factory.begin() as session:
+
+    def claim(session: Session) -> SolveRunPiece | None:
         candidates = select(SolveRunPiece).where(SolveRunPiece.run_id == run_id, SolveRunPiece.result.is_(None))
         if index is not None:
             candidates = candidates.where(SolveRunPiece.index == index)
@@ -85,14 +87,15 @@ def _claim_piece(session_factory: sessionmaker, run_id: int, index: int | None, 
                 session.refresh(piece)
                 session.expunge(piece)
                 return piece
-    return None
+        return None
+
+    return in_transaction(session_factory, claim)
 
 
 def _store_piece(session_factory: sessionmaker, piece: SolveRunPiece, worker: str, result: Result) -> None:
-    with session_factory.begin() as session:
-        session.execute(update(SolveRunPiece).where(
-            SolveRunPiece.id == piece.id, SolveRunPiece.worker == worker, SolveRunPiece.result.is_(None))
-            .values(status=SolveStatus.DONE, result=result_json(result)))
+    in_transaction(session_factory, lambda session: session.execute(update(SolveRunPiece).where(
+        SolveRunPiece.id == piece.id, SolveRunPiece.worker == worker, SolveRunPiece.result.is_(None))
+        .values(status=SolveStatus.DONE, result=result_json(result))))
 
 
 def _solve(piece: Problem, row: SolveRunPiece, lp_solver: str, stop: Callable[[], bool] | None) -> Result:
@@ -107,11 +110,13 @@ def piece_solver(
     ``progress`` hears how many pieces have their result."""
 
     def solve_pieces(pieces: Sequence[Problem], piece_limit: float, seed: int, lp_solver: str, stop) -> list[Result]:
-        with session_factory.begin() as session:
+        def record(session: Session) -> None:
             session.execute(delete(SolveRunPiece).where(SolveRunPiece.run_id == run_id))  # a restarted run
             session.add_all(SolveRunPiece(run_id=run_id, index=index, status=SolveStatus.QUEUED, time_limit=piece_limit,
                                           seed=seed + index, compound_ids=[c.id for c in piece.compounds])
                             for index, piece in enumerate(pieces))
+
+        in_transaction(session_factory, record)
         for index in range(len(pieces)):
             send_piece(run_id, index)
         while True:

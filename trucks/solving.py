@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduling import solve_day
 
+from .db import in_transaction
 from .live import decide_breakdown
 from .models import BreakdownReport, BreakdownStatus, Demand, Retailer, RunKind, SolveRun, SolveStatus, Stock, Truck, utcnow
 from .pieces import RunStopped, piece_solver, solve_piece_of_run, split_settings
@@ -147,7 +148,8 @@ def claim_run(session_factory: sessionmaker, run_id: int, worker: str, dead_afte
     so two workers never both claim it)."""
     now = utcnow()
     stale = now - dt.timedelta(seconds=dead_after_seconds)
-    with session_factory.begin() as session:
+
+    def claim(session: Session) -> Claim | None:
         claimed = session.execute(
             update(SolveRun)
             .where(SolveRun.id == run_id, SolveRun.attempts < MAX_ATTEMPTS, or_(
@@ -161,6 +163,8 @@ def claim_run(session_factory: sessionmaker, run_id: int, worker: str, dead_afte
         run = session.get(SolveRun, run_id)
         return Claim(run_id, worker, run.date, run.retailer_id, run.time_limit, run.attempts, run.kind,
                      dict(run.asked), run.created_by)
+
+    return in_transaction(session_factory, claim)
 
 
 def _owned(claim: Claim):
@@ -251,7 +255,8 @@ def execute_solve_run(
             )
         if watch.lost.is_set():
             return None
-        with session_factory.begin() as session:
+
+        def store(session: Session) -> int | None:
             served = len(result.served_ids)
             finished = session.execute(update(SolveRun).where(_owned(claim)).values(
                 status=SolveStatus.DONE, progress=1.0, finished_at=utcnow(), heartbeat_at=utcnow(),
@@ -266,6 +271,8 @@ def execute_solve_run(
                 "solver": planning.solver, "time_limit": claim.time_limit, "run_id": run_id})
             session.execute(update(SolveRun).where(SolveRun.id == run_id).values(schedule_id=schedule.id))
             return schedule.id
+
+        return in_transaction(session_factory, store)
     except RunStopped:  # cancelled or taken over while its pieces were solved: nothing to store
         return None
     except ReplanError as refused:  # the day changed since the request checked it: no traceback
@@ -279,11 +286,10 @@ def execute_solve_run(
 
 def _record_failure(session_factory: sessionmaker, claim: Claim, exc: Exception) -> None:
     try:
-        with session_factory.begin() as session:
-            session.execute(update(SolveRun).where(_owned(claim)).values(
-                status=SolveStatus.FAILED, finished_at=utcnow(), progress_key="failed",
-                progress_params={"error": f"{type(exc).__name__}: {exc}"[:500]},
-                message=f"{type(exc).__name__}: {exc}"[:2000]))
+        in_transaction(session_factory, lambda session: session.execute(update(SolveRun).where(_owned(claim)).values(
+            status=SolveStatus.FAILED, finished_at=utcnow(), progress_key="failed",
+            progress_params={"error": f"{type(exc).__name__}: {exc}"[:500]},
+            message=f"{type(exc).__name__}: {exc}"[:2000])))
     except Exception:
         log.exception("could not record the failure of solve run %s", claim.run_id)
 

@@ -52,10 +52,12 @@ class _WarmHiGHS(pulp.HiGHS):
 
 
 def make_solver(
-    name: str, time_limit: float, mip: bool = True, warm_start: bool = False, gap: float = 1e-9
+    name: str, time_limit: float, mip: bool = True, warm_start: bool = False, gap: float = 1e-9,
+    presolve: bool = True,
 ) -> pulp.LpSolver:
     """HiGHS through highspy by default; CBC (bundled with PuLP) when asked or when HiGHS is missing.
-    ``gap`` is the relative MIP gap at which the search may stop.
+    ``gap`` is the relative MIP gap at which the search may stop; ``presolve=False`` skips the
+    solver's presolve (see ``pool.RoutePool.recombine`` for why).
 
     HiGHS runs on one thread: its threads wait for each other by spinning, and with other
     processes on the cores (two solves niced below a web server on 2 cores) a recombination
@@ -65,13 +67,15 @@ def make_solver(
     if name == "highs":
         _silence_highs_banner()
         kind = _WarmHiGHS if warm_start else pulp.HiGHS
-        solver = kind(msg=False, timeLimit=limit, gapRel=gap, mip=mip, threads=1)
+        options = {} if presolve else {"presolve": "off"}
+        solver = kind(msg=False, timeLimit=limit, gapRel=gap, mip=mip, threads=1, **options)
         if solver.available():
             return solver
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # PuLP 3.3's bundled CBC is what we want
         return pulp.PULP_CBC_CMD(
-            msg=False, timeLimit=max(1, round(limit)), gapRel=gap, mip=mip, warmStart=warm_start
+            msg=False, timeLimit=max(1, round(limit)), gapRel=gap, mip=mip, warmStart=warm_start,
+            presolve=None if presolve else False,
         )
 
 

@@ -252,7 +252,8 @@ def _polish(search: Search, pool: RoutePool, best: State, best_cost: float, unti
     for _ in range(POLISH_ROUNDS):
         relocated = search.relocate(polished, deadline=until, stop=stop)
         swapped = search.swap(polished, deadline=until, stop=stop)
-        if not (search.exchange_routes(polished) | swapped | relocated):
+        crossed = search.exchange_tails(polished, deadline=until, stop=stop)
+        if not (search.exchange_routes(polished) | crossed | swapped | relocated):
             break
         moved = True
     if moved:

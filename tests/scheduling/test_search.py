@@ -33,3 +33,39 @@ def test_relocate_never_breaks_a_window():
     assert state.routes[0][0] == 2
     assert state.travel == pytest.approx(60.0)
     assert all(search.update(state, k) for k in range(search.m))
+
+
+def test_exchange_tails_uncrosses_two_routes_within_their_stop_limits():
+    """Two trucks of two stops each, two compounds east and two north, each route out to one
+    side and back from the other: swapping the routes' ends sends one truck east and one north
+    (2 x 40 minutes; one truck for all four would drive 72 but may not stop four times)."""
+    problem = day([(10.0, 0.0), (20.0, 0.0), (0.0, 10.0), (0.0, 20.0)], trucks=2, max_stops=2)
+    search = Search(prepare(problem).instance, seed=0)
+    state = search.state_from_routes([[0, 3], [2, 1]])
+    assert state.travel == pytest.approx(2 * (10.0 + 500 ** 0.5 + 20.0))
+    assert search.exchange_tails(state)
+    assert state.travel == pytest.approx(80.0)
+    assert sorted(sorted(r) for r in state.routes) == [[0, 1], [2, 3]]
+    assert not search.exchange_tails(state)  # a local optimum for this move
+
+
+def test_exchange_tails_never_breaks_a_window():
+    """c2 (20 minutes east) must be served by 505: after c1 it would be reached at 510, so the
+    truck that serves it keeps it first, whatever else the move changes."""
+    problem = day([(10.0, 0.0), (20.0, 0.0), (0.0, 10.0), (0.0, 20.0)], trucks=2, max_stops=2,
+                  c2={"ready": 480.0, "due": 505.0})
+    search = Search(prepare(problem).instance, seed=0)
+    state = search.state_from_routes([[0, 3], [1, 2]])
+    before = state.travel
+    assert search.exchange_tails(state)
+    assert state.travel < before
+    assert all(search.update(state, k) for k in range(search.m))
+    assert any(route[:1] == [1] for route in state.routes)
+
+
+def test_construct_keeps_the_cheapest_of_its_tries():
+    """The first try draws the same order as a single construction, so more tries never start worse."""
+    problem = day([(float(x), float(y)) for x in range(0, 50, 7) for y in range(0, 50, 9)], trucks=3, max_stops=12)
+    one = Search(prepare(problem).instance, seed=3)
+    many = Search(prepare(problem).instance, seed=3)
+    assert many.cost(many.construct(tries=16)) <= one.cost(one.construct(tries=1))

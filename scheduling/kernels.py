@@ -101,3 +101,36 @@ def cheapest_gap(u, ok, dist, pred, succ, dep, latest, base, ready, due, service
             if delta < best:
                 best, best_route, best_gap = delta, k, p
     return best_route, best_gap
+
+
+@njit(
+    types.float64(_ROW_F, _ROW_F, _ROW_F, _ROW_F, types.float64, types.float64, types.float64),
+    cache=True,
+)
+def goods_worth(stock, load, fair, value, balance, deep_share, deep_balance):
+    """``Search.goods_value`` of one truck: per category what it hands out of ``load``, less
+    ``balance`` times what it lacks of the fair share ``fair * load`` and ``deep_balance`` times
+    what it lacks of ``deep_share`` of it, weighed by ``value``. numpy took 10 µs a call for eight
+    categories, a third of a solve's time once goods count."""
+    total = 0.0
+    for g in range(stock.shape[0]):
+        share = fair[g] * load[g]
+        worth = min(stock[g], load[g])
+        if share > stock[g]:
+            worth -= balance * (share - stock[g])
+        if deep_share * share > stock[g]:
+            worth -= deep_balance * (deep_share * share - stock[g])
+        total += worth * value[g]
+    return total
+
+
+@njit(
+    types.float64[::1](_GRID_F, _GRID_F, _ROW_F, _ROW_F, types.float64, types.float64, types.float64),
+    cache=True,
+)
+def goods_worth_rows(stock, load, fair, value, balance, deep_share, deep_balance):
+    """``goods_worth`` of every row of ``stock`` and ``load``."""
+    out = np.empty(stock.shape[0])
+    for k in range(stock.shape[0]):
+        out[k] = goods_worth(stock[k], load[k], fair, value, balance, deep_share, deep_balance)
+    return out

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .instance import EPS, Instance
-from .kernels import cheapest_gap, route_times
+from .kernels import cheapest_gap, goods_worth, goods_worth_rows, route_times
 
 INF = float("inf")
 
@@ -155,13 +155,8 @@ class Search:
     def goods_value(self, k: int, load: np.ndarray) -> float:
         """What truck k hands out of a route asking for ``load``, less ``FAIR_BALANCE`` times what
         it lacks of the day's fair share of that load, in travel minutes."""
-        return float(self._goods_worth(self.inst.goods_stock[k], load))
-
-    def _goods_worth(self, stock: np.ndarray, load: np.ndarray) -> np.ndarray:
-        """``goods_value`` of every row of ``stock`` and ``load`` at once (or of one)."""
-        shortfall = np.maximum(0.0, self.fair_ratio * load - stock)
-        deep = np.maximum(0.0, FAIR_DEEP * self.fair_ratio * load - stock)
-        return (np.minimum(stock, load) - FAIR_BALANCE * shortfall - FAIR_DEEP_BALANCE * deep) @ self.inst.goods_value
+        return goods_worth(self.inst.goods_stock[k], load, self.fair_ratio, self.inst.goods_value,
+                           FAIR_BALANCE, FAIR_DEEP, FAIR_DEEP_BALANCE)
 
     def count_goods(self, served: State, *states: State) -> None:
         """From now on the goods count; the fair share is the day's stock over the demand of the
@@ -247,8 +242,8 @@ class Search:
             return None
         inst = self.inst
         if self.goods_on:  # a truck with stock of what u asks for left over gains by serving u
-            bonus = (self._goods_worth(inst.goods_stock, st.goods + inst.goods_demand[u])
-                     - self._goods_worth(inst.goods_stock, st.goods))
+            bonus = goods_worth_rows(inst.goods_stock, st.goods + inst.goods_demand[u], self.fair_ratio,
+                                     inst.goods_value, FAIR_BALANCE, FAIR_DEEP, FAIR_DEEP_BALANCE) - st.gvalue
         else:
             bonus = self.no_bonus
         k, p = cheapest_gap(u, ok, self.dist, st.pred, st.succ, st.dep, st.latest, st.base,
@@ -487,7 +482,7 @@ class Search:
                 shift = demand[v] - demand[u]
                 gain += (self.goods_value(ka, st.goods[ka] + shift) + self.goods_value(kb, st.goods[kb] - shift)
                          - st.gvalue[ka] - st.gvalue[kb])
-            if gain <= 1e-6:
+            if gain <= 1e-6 or not (self._fits_in_place(st, ka, i, v) and self._fits_in_place(st, kb, j, u)):
                 continue
             a[i], b[j] = v, u
             if self.update(st, ka) & self.update(st, kb) and self._within_loads(st, ka, kb):
@@ -496,6 +491,14 @@ class Search:
             self.update(st, ka)
             self.update(st, kb)
         return False
+
+    def _fits_in_place(self, st: State, k: int, i: int, v: int) -> bool:
+        """Whether customer v can take position i of route k, in place of the customer there,
+        within every window and the shift: O(1) from the route's edge row (the departure from
+        the stop before and the latest start at the stop after), as in ``cheapest_gap``."""
+        begin = max(self.ready[v], st.dep[k, i] + self.dist[st.pred[k, i], v])
+        return (begin <= self.due[v] + EPS
+                and begin + self.service[v] - EPS + self.dist[v, st.succ[k, i + 1]] <= st.latest[k, i + 1])
 
     def _within_loads(self, st: State, *routes: int) -> bool:
         return not self.has_loads or all((st.room[k] >= 0).all() for k in routes)

@@ -69,3 +69,25 @@ def test_construct_keeps_the_cheapest_of_its_tries():
     one = Search(prepare(problem).instance, seed=3)
     many = Search(prepare(problem).instance, seed=3)
     assert many.cost(many.construct(tries=16)) <= one.cost(one.construct(tries=1))
+
+
+def test_fits_in_place_agrees_with_timing_the_whole_route():
+    """The O(1) check of putting a customer in another's place, against recomputing the route,
+    for every customer and every place on a day with tight windows."""
+    points = [(float(x), float(y)) for x in range(0, 60, 12) for y in range(0, 60, 15)]
+    windows = {f"c{i + 1}": {"ready": 480.0 + 25 * (i % 5), "due": 560.0 + 25 * (i % 5)} for i in range(len(points))}
+    problem = day(points, trucks=4, max_stops=6, shift=(480.0, 700.0), **windows)
+    search = Search(prepare(problem).instance, seed=1)
+    state = search.construct()
+    checked = agreed = fits = 0
+    for k, route in enumerate(state.routes):
+        for i in range(len(route)):
+            for v in range(search.n):
+                if v in route:
+                    continue
+                trial = state.copy()
+                trial.routes[k][i] = v
+                checked += 1
+                fits += search._fits_in_place(state, k, i, v)
+                agreed += search._fits_in_place(state, k, i, v) == search.update(trial, k)
+    assert agreed == checked and 0 < fits < checked  # both answers were put to the test

@@ -47,6 +47,12 @@ CONSTRUCTIONS = 16
 AIM_RATE, AIM_RATE_SETTLED = 0.5, 0.1
 
 
+def _out_of_time(count: int, deadline: float, stop: Callable[[], bool] | None) -> bool:
+    """The local searches' clock: the deadline at every customer, ``stop()`` (which may read a
+    database) at every 32nd."""
+    return time.monotonic() > deadline or (stop is not None and count & 31 == 31 and stop())
+
+
 class State:
     """One solution: routes, their edge rows, loads and costs. Copy before changing."""
 
@@ -313,11 +319,10 @@ class Search:
         moved_any = False
         for _ in range(passes):
             moved = False
-            order = [u for u in range(self.n) if st.route_of[u] >= 0]
-            self.rng.shuffle(order)
+            order = self._shuffled_served(st)
             usable = self.usable_routes(st)
             for count, u in enumerate(order):
-                if time.monotonic() > deadline or (stop is not None and count & 31 == 31 and stop()):
+                if _out_of_time(count, deadline, stop):
                     return moved_any or moved
                 before = self._route_cost(st)
                 k = int(st.route_of[u])
@@ -354,10 +359,9 @@ class Search:
         is offered to its nearest ``neighbours``; once goods count, each customer of a truck far
         below the fair share is offered to every other route as well."""
         moved = False
-        order = [u for u in range(self.n) if st.route_of[u] >= 0]
-        self.rng.shuffle(order)
+        order = self._shuffled_served(st)
         for count, u in enumerate(order):
-            if time.monotonic() > deadline or (stop is not None and count & 31 == 31 and stop()):
+            if _out_of_time(count, deadline, stop):
                 return moved
             moved |= self._swap_with(st, u, self.neighbours[u][:neighbours])
         if not self.goods_on:
@@ -379,10 +383,9 @@ class Search:
         whole stretch: it uncrosses two routes (the move the hybrid genetic search leans on for
         long-horizon days)."""
         moved = False
-        order = [u for u in range(self.n) if st.route_of[u] >= 0]
-        self.rng.shuffle(order)
+        order = self._shuffled_served(st)
         for count, u in enumerate(order):
-            if time.monotonic() > deadline or (stop is not None and count & 31 == 31 and stop()):
+            if _out_of_time(count, deadline, stop):
                 return moved
             for v in self.neighbours[u][:neighbours]:
                 ka, kb = int(st.route_of[u]), int(st.route_of[v])
@@ -499,6 +502,12 @@ class Search:
         begin = max(self.ready[v], st.dep[k, i] + self.dist[st.pred[k, i], v])
         return (begin <= self.due[v] + EPS
                 and begin + self.service[v] - EPS + self.dist[v, st.succ[k, i + 1]] <= st.latest[k, i + 1])
+
+    def _shuffled_served(self, st: State) -> list[int]:
+        """The served customers in a random order: the order a local search offers them in."""
+        order = [u for u in range(self.n) if st.route_of[u] >= 0]
+        self.rng.shuffle(order)
+        return order
 
     def _within_loads(self, st: State, *routes: int) -> bool:
         return not self.has_loads or all((st.room[k] >= 0).all() for k in routes)

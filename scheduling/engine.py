@@ -253,7 +253,8 @@ def _polish(search: Search, pool: RoutePool, best: State, best_cost: float, unti
         relocated = search.relocate(polished, deadline=until, stop=stop)
         swapped = search.swap(polished, deadline=until, stop=stop)
         crossed = search.exchange_tails(polished, deadline=until, stop=stop)
-        if not (search.exchange_routes(polished) | crossed | swapped | relocated):
+        strung = search.relocate_strings(polished, deadline=until, stop=stop)
+        if not (search.exchange_routes(polished) | strung | crossed | swapped | relocated):
             break
         moved = True
     if moved:

@@ -39,6 +39,8 @@ SPLIT_DEPTH = 0.01
 NEIGHBOURS = 100
 #: how many of a removed customer's neighbours are retried when they are unserved
 NEAR_UNASSIGNED = 15
+#: consecutive customers an or-opt move takes along
+STRING_LENGTHS = (2, 3)
 #: greedy constructions the search starts from the best of (the 12-truck day, 325 compounds that
 #: all fit: one construction served 301 to 324 of them depending on its order and the seed)
 CONSTRUCTIONS = 16
@@ -350,6 +352,67 @@ class Search:
                 break
         return moved_any
 
+    def relocate_strings(self, st: State, deadline: float = INF, stop: Callable[[], bool] | None = None,
+                         neighbours: int = SWAP_NEIGHBOURS) -> bool:
+        """Or-opt: moves two or three consecutive customers, in their order, next to one of the
+        first's nearest ``neighbours`` on another route, while that lowers the cost; True if
+        anything moved. A pair of compounds in one building block leaves its route together,
+        which two single relocations, each worse on its own, never do."""
+        moved = False
+        for count, u in enumerate(self._shuffled_served(st)):
+            if _out_of_time(count, deadline, stop):
+                return moved
+            for length in STRING_LENGTHS:
+                ka = int(st.route_of[u])
+                i = st.routes[ka].index(u)
+                segment = st.routes[ka][i:i + length]
+                if len(segment) == length and self._move_string(st, ka, i, segment, u):
+                    moved = True
+                    break
+        return moved
+
+    def _move_string(self, st: State, ka: int, i: int, segment: list[int], u: int) -> bool:
+        """Moves ``segment`` (route ka from position i) before or after the first of u's nearest
+        neighbours on another route where that pays and holds."""
+        dist, n, a = self.dist, self.n, st.routes[ka]
+        first, last = segment[0], segment[-1]
+        before = a[i - 1] if i else n + ka
+        after = a[i + len(segment)] if i + len(segment) < len(a) else n + ka
+        saving = dist[before, first] + dist[last, after] - dist[before, after]
+        shift = self.inst.goods_demand[segment].sum(axis=0) if self.goods_on else None
+        allowed = self.inst.allowed
+        for v in self.neighbours[u][:SWAP_NEIGHBOURS]:
+            kb = int(st.route_of[v])
+            if kb < 0 or kb == ka or len(st.routes[kb]) + len(segment) > self.max_stops[kb]:
+                continue
+            if not all(allowed[x, kb] for x in segment):
+                continue
+            j = st.routes[kb].index(v)
+            for p in (j, j + 1):  # the gap before v, the gap after it
+                gain = saving - (dist[st.pred[kb, p], first] + dist[last, st.succ[kb, p]] - st.base[kb, p])
+                if self.goods_on:
+                    gain += (self.goods_value(ka, st.goods[ka] - shift) + self.goods_value(kb, st.goods[kb] + shift)
+                             - st.gvalue[ka] - st.gvalue[kb])
+                if gain <= 1e-6 or not self._string_fits(st, kb, p, segment):
+                    continue
+                b = st.routes[kb]
+                if self._replace_routes(st, ka, a[:i] + a[i + len(segment):], kb, b[:p] + segment + b[p:]):
+                    return True
+        return False
+
+    def _string_fits(self, st: State, k: int, p: int, segment: list[int]) -> bool:
+        """Whether ``segment`` fits into gap p of route k within every window and the shift:
+        timed along the segment from the edge row's departure, then against the latest start
+        at the stop after (``_fits_in_place`` for several customers)."""
+        here, clock = st.pred[k, p], st.dep[k, p]
+        for x in segment:
+            clock = max(self.ready[x], clock + self.dist[here, x])
+            if clock > self.due[x] + EPS:
+                return False
+            clock += self.service[x]
+            here = x
+        return clock - EPS + self.dist[here, st.succ[k, p]] <= st.latest[k, p]
+
     def swap(self, st: State, deadline: float = INF, stop: Callable[[], bool] | None = None,
              neighbours: int = SWAP_NEIGHBOURS) -> bool:
         """Exchanges two customers of different routes, each taking the other's place, while that
@@ -425,7 +488,13 @@ class Search:
         allowed = self.inst.allowed
         if not (all(allowed[x, ka] for x in tail_b) and all(allowed[x, kb] for x in tail_a)):
             return False
-        st.routes[ka], st.routes[kb] = a[:i + 1] + tail_b, b[:j] + tail_a
+        return self._replace_routes(st, ka, a[:i + 1] + tail_b, kb, b[:j] + tail_a)
+
+    def _replace_routes(self, st: State, ka: int, route_a: list[int], kb: int, route_b: list[int]) -> bool:
+        """Routes ka and kb become ``route_a`` and ``route_b`` if both keep every window, the
+        shifts and the loads; otherwise they stay as they were."""
+        a, b = st.routes[ka], st.routes[kb]
+        st.routes[ka], st.routes[kb] = route_a, route_b
         if self.update(st, ka) & self.update(st, kb) and self._within_loads(st, ka, kb):
             return True
         st.routes[ka], st.routes[kb] = a, b

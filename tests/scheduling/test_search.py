@@ -91,3 +91,32 @@ def test_fits_in_place_agrees_with_timing_the_whole_route():
                 fits += search._fits_in_place(state, k, i, v)
                 agreed += search._fits_in_place(state, k, i, v) == search.update(trial, k)
     assert agreed == checked and 0 < fits < checked  # both answers were put to the test
+
+
+def test_relocate_strings_moves_a_pair_that_single_moves_cannot():
+    """c2 and c3 stand side by side 30 minutes north, on the route that also serves c1 east; the
+    other truck serves c4, 20 minutes north. Taking both to it saves 31.6 minutes; either alone
+    would add travel, so relocation alone stays far above (three stops per truck)."""
+    problem = day([(10.0, 0.0), (0.0, 30.0), (0.0, 31.0), (0.0, 20.0)], trucks=2, max_stops=3)
+    search = Search(prepare(problem).instance, seed=0)
+    state = search.state_from_routes([[0, 1, 2], [3]])
+    alone = state.copy()
+    search.relocate(alone)
+    assert alone.travel > 82.0 + 5.0
+    assert search.relocate_strings(state)
+    assert sorted(sorted(r) for r in state.routes) == [[0], [1, 2, 3]]
+    assert state.travel == pytest.approx(20.0 + 62.0)
+    assert all(search.update(state, k) for k in range(search.m))
+
+
+def test_relocate_strings_keeps_windows():
+    """The same, but c2 must be served by 515: behind c4 it would be reached at 520, so the pair
+    stays where it is."""
+    problem = day([(10.0, 0.0), (0.0, 30.0), (0.0, 31.0), (0.0, 20.0)], trucks=2, max_stops=3,
+                  c2={"ready": 480.0, "due": 515.0})
+    search = Search(prepare(problem).instance, seed=0)
+    state = search.state_from_routes([[1, 2, 0], [3]])
+    routes = [r[:] for r in state.routes]
+    search.relocate_strings(state)
+    assert all(search.update(state, k) for k in range(search.m))
+    assert any(route[:1] == [1] for route in state.routes) or state.routes == routes

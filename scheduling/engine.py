@@ -44,7 +44,8 @@ CLOCK_FROM = 0.5
 #: (counted from the start, it served fewer on generated days; only at the end, it moved too
 #: little: on the demo day 5,073 units stayed on the trucks, from half-way none did)
 GOODS_FROM = 0.5
-#: rounds of relocations, exchanges of compounds and of routes a polish makes while they pay
+#: rounds of relocations (of one compound or a string), exchanges of compounds, of route ends
+#: and of routes a polish makes while they pay
 #: (one move opens the way for another: a compound leaves a full route, one can come in)
 POLISH_ROUNDS = 4
 #: every stop gets at least this share of the day's fill rate of a scarce category (the stock
@@ -245,8 +246,8 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
 
 def _polish(search: Search, pool: RoutePool, best: State, best_cost: float, until: float,
             stop: Callable[..., bool] | None) -> tuple[State, float, bool]:
-    """The best solution after relocating single customers and exchanging pairs while that pays
-    (on a copy)."""
+    """The best solution after relocating customers and strings of them, exchanging pairs and
+    route ends, while that pays (on a copy)."""
     polished = best.copy()
     moved = False
     for _ in range(POLISH_ROUNDS):

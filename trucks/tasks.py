@@ -140,7 +140,8 @@ def broker_options(url: str) -> dict:
         folder = Path(urlparse(url).path or "foodtrucks-broker")
         for sub in ("queue", "control", "processed"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
-        return {"broker_url": "filesystem://localhost//", "broker_transport_options": {
+        return {"broker_url": "filesystem://localhost//", "broker_transport": "trucks.broker:Transport",
+                "broker_transport_options": {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "control_folder": str(folder / "control"),

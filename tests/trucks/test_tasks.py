@@ -1,14 +1,18 @@
 """The task base: sent after commit only, run in a request of its own, JSON and late acks."""
 from __future__ import annotations
 
+from queue import Empty
+
 import pytest
 import transaction
+from kombu.utils.json import dumps as kombu_dumps
 from pyramid.config import Configurator
 from pyramid.paster import get_appsettings
 from pyramid.scripting import prepare
 from sqlalchemy import select
 
 from tests.conftest import HERE, app_settings_for
+from trucks import broker
 from trucks.models import Retailer
 from trucks.tasks import TASK_CATEGORY, broker_options, has_broker, task
 
@@ -124,3 +128,29 @@ def test_a_script_sends_at_once_between_its_transactions(registry):
     request.task(record).delay("between")
     assert SEEN == ["between"]
     env["closer"]()
+
+
+def test_the_embedded_broker_never_shows_a_consumer_a_half_written_message(tmp_path, file_database, monkeypatch):
+    """A message becomes visible in the queue folder only once written in full: a consumer that
+    polls while it is written finds nothing (kombu's own transport showed it an empty file, and
+    the JSON error stopped the worker), and then takes it whole."""
+    settings = app_settings_for(file_database)
+    settings.update({"celery.broker_url": f"filesystem://{tmp_path}/broker", "celery.always_eager": "false"})
+    with Configurator(settings=settings) as config:
+        config.include("trucks")
+    polled_while_written = []
+
+    def dumps_while_a_consumer_polls(payload):
+        with pytest.raises(Empty):
+            channel._get("q")
+        polled_while_written.append(payload)
+        return kombu_dumps(payload)
+
+    monkeypatch.setattr(broker, "dumps", dumps_while_a_consumer_polls)
+    with config.registry["celery.app"].connection_for_write() as connection:
+        channel = connection.default_channel
+        channel._put("q", {"body": "whole"})
+        assert polled_while_written == [{"body": "whole"}]
+        assert channel._get("q") == {"body": "whole"}
+        assert not list((tmp_path / "broker" / "queue").iterdir())
+    config.registry["dbsession_factory"].kw["bind"].dispose()

@@ -213,7 +213,7 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
             best, best_cost, improved = _polish(search, pool, best, best_cost, deadline - reserve, stop)
             if improved:
                 current, current_cost, last_gain = best, best_cost, iteration
-            found = _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search)
+            found = _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search, stop)
             if found is not None and search.cost(found) < best_cost - 1e-9:
                 best = current = found
                 best_cost = current_cost = search.cost(found)
@@ -223,7 +223,7 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
         # the end of a cycle: recombine, then another cycle if there is work and time for it
         checkpoints.clear()
         best, best_cost, _ = _polish(search, pool, best, best_cost, deadline - reserve, stop)
-        found = _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search)
+        found = _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search, stop)
         if found is not None and search.cost(found) < best_cost - 1e-9:
             best, best_cost = found, search.cost(found)
         fruitless = 0 if best_cost < cycle_cost - 1e-9 else fruitless + 1
@@ -238,7 +238,7 @@ def _search(search: Search, n: int, time_limit, deadline, reserve, lp_solver, re
         cycle_start, cycle_length, cycle_cost = iteration, next_length, best_cost
         hot, last_gain, share = (1.0 if fruitless else CYCLE_HEAT) * HOT * scale, iteration, 0.0
     best = _with_goods(search, best)
-    found = _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search)
+    found = _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search, stop)
     if found is not None and search.cost(found) < search.cost(best) - 1e-9:
         best = found
     return best, iteration
@@ -273,12 +273,12 @@ def _with_goods(search: Search, best: State) -> State:
     return best
 
 
-def _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search) -> State | None:
+def _recombine(pool, best, time_limit, deadline, reserve, lp_solver, search, stop) -> State | None:
     left = deadline - time.monotonic() - reserve
     limit = min(left, max(0.5, 0.06 * time_limit))
     if limit < 0.2 or len(pool) < 2:
         return None
-    answer = pool.recombine(best, limit, lp_solver)
+    answer = pool.recombine(best, limit, lp_solver, stop)
     return None if answer is None else answer[0]
 
 

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import warnings
+from collections.abc import Callable
 from functools import cache
 
 import pulp
 
 SOLVERS = ("highs", "cbc")
+#: how often a running HiGHS solve asks ``stop`` whether to give up
+STOP_POLL_SECONDS = 0.1
 
 
 @cache
@@ -29,6 +33,25 @@ def _silence_highs_banner() -> None:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def _interrupted_by(stop: Callable[[], bool]) -> dict:
+    """pulp.HiGHS options for a callback that interrupts the solve once ``stop()`` is true,
+    asking it at most every ``STOP_POLL_SECONDS`` (HiGHS calls back many times a second)."""
+    import highspy
+
+    asked = [time.monotonic()]
+
+    def interrupt(kind, message, data_out, data_in, user_data) -> None:
+        now = time.monotonic()
+        if now - asked[0] >= STOP_POLL_SECONDS:
+            asked[0] = now
+            if stop():
+                data_in.user_interrupt = True
+
+    kinds = highspy.cb.HighsCallbackType
+    return {"callbackTuple": (interrupt, None),
+            "callbacksToActivate": [kinds.kCallbackMipInterrupt, kinds.kCallbackSimplexInterrupt]}
 
 
 def check_solver_name(name: str) -> None:
@@ -53,11 +76,13 @@ class _WarmHiGHS(pulp.HiGHS):
 
 def make_solver(
     name: str, time_limit: float, mip: bool = True, warm_start: bool = False, gap: float = 1e-9,
-    presolve: bool = True,
+    presolve: bool = True, stop: Callable[[], bool] | None = None,
 ) -> pulp.LpSolver:
     """HiGHS through highspy by default; CBC (bundled with PuLP) when asked or when HiGHS is missing.
     ``gap`` is the relative MIP gap at which the search may stop; ``presolve=False`` skips the
-    solver's presolve (see ``pool.RoutePool.recombine`` for why).
+    solver's presolve (see ``pool.RoutePool.recombine`` for why). HiGHS gives up with its best
+    answer so far once ``stop()`` says so (a cancelled run ends within a second, not at the
+    MILP's time limit); CBC has no such hook and runs to its limit.
 
     HiGHS runs on one thread: its threads wait for each other by spinning, and with other
     processes on the cores (two solves niced below a web server on 2 cores) a recombination
@@ -68,6 +93,8 @@ def make_solver(
         _silence_highs_banner()
         kind = _WarmHiGHS if warm_start else pulp.HiGHS
         options = {} if presolve else {"presolve": "off"}
+        if stop is not None:
+            options.update(_interrupted_by(stop))
         solver = kind(msg=False, timeLimit=limit, gapRel=gap, mip=mip, threads=1, **options)
         if solver.available():
             return solver

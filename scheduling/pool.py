@@ -10,6 +10,7 @@ routing problems": ILS with a set-partitioning phase.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pulp
 
@@ -48,8 +49,10 @@ class RoutePool:
                 if solution_cost < entry[2]:
                     entry[2] = solution_cost
 
-    def recombine(self, incumbent: State, time_limit: float, lp_solver: str) -> tuple[State, bool] | None:
-        """The best combination of pooled routes, or None when the MILP found nothing usable."""
+    def recombine(self, incumbent: State, time_limit: float, lp_solver: str,
+                  stop: Callable[[], bool] | None = None) -> tuple[State, bool] | None:
+        """The best combination of pooled routes, or None when the MILP found nothing usable;
+        the MILP gives up with what it has once ``stop()`` says so."""
         search = self.search
         self.add(incumbent, search.cost(incumbent), only_touched=False)
         seen = (len(self.routes), search.cost(incumbent))
@@ -97,7 +100,7 @@ class RoutePool:
         # without presolve: HiGHS 1.16's presolve of a pool of 4,780 routes (136,000 nonzeros)
         # ran 11 s past a 3.4 s limit, never checking the clock; without it the MILP was solved to
         # optimality in 0.8 s (the 12-truck day at 60 s: recombinations took 50 of the 60 s)
-        prob.solve(make_solver(lp_solver, left, warm_start=True, presolve=False))
+        prob.solve(make_solver(lp_solver, left, warm_start=True, presolve=False, stop=stop))
         if not solved(prob):
             return None
         chosen = [columns[j] for j, v in enumerate(x) if (v.value() or 0.0) > 0.5]

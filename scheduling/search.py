@@ -366,14 +366,14 @@ class Search:
                 ka = int(st.route_of[u])
                 i = st.routes[ka].index(u)
                 segment = st.routes[ka][i:i + length]
-                if len(segment) == length and self._move_string(st, ka, i, segment, u):
+                if len(segment) == length and self._move_string(st, ka, i, segment, self.neighbours[u][:neighbours]):
                     moved = True
                     break
         return moved
 
-    def _move_string(self, st: State, ka: int, i: int, segment: list[int], u: int) -> bool:
-        """Moves ``segment`` (route ka from position i) before or after the first of u's nearest
-        neighbours on another route where that pays and holds."""
+    def _move_string(self, st: State, ka: int, i: int, segment: list[int], near: list[int]) -> bool:
+        """Moves ``segment`` (route ka from position i) before or after the first customer of
+        ``near`` on another route where that pays and holds."""
         dist, n, a = self.dist, self.n, st.routes[ka]
         first, last = segment[0], segment[-1]
         before = a[i - 1] if i else n + ka
@@ -381,7 +381,7 @@ class Search:
         saving = dist[before, first] + dist[last, after] - dist[before, after]
         shift = self.inst.goods_demand[segment].sum(axis=0) if self.goods_on else None
         allowed = self.inst.allowed
-        for v in self.neighbours[u][:SWAP_NEIGHBOURS]:
+        for v in near:
             kb = int(st.route_of[v])
             if kb < 0 or kb == ka or len(st.routes[kb]) + len(segment) > self.max_stops[kb]:
                 continue
@@ -391,8 +391,7 @@ class Search:
             for p in (j, j + 1):  # the gap before v, the gap after it
                 gain = saving - (dist[st.pred[kb, p], first] + dist[last, st.succ[kb, p]] - st.base[kb, p])
                 if self.goods_on:
-                    gain += (self.goods_value(ka, st.goods[ka] - shift) + self.goods_value(kb, st.goods[kb] + shift)
-                             - st.gvalue[ka] - st.gvalue[kb])
+                    gain += self._goods_gain(st, kb, ka, shift)
                 if gain <= 1e-6 or not self._string_fits(st, kb, p, segment):
                     continue
                 b = st.routes[kb]
@@ -481,14 +480,19 @@ class Search:
         if self.goods_on:
             shift = self.inst.goods_demand[tail_b].sum(axis=0) - (self.inst.goods_demand[tail_a].sum(axis=0)
                                                                   if tail_a else 0.0)
-            gain += (self.goods_value(ka, st.goods[ka] + shift) + self.goods_value(kb, st.goods[kb] - shift)
-                     - st.gvalue[ka] - st.gvalue[kb])
+            gain += self._goods_gain(st, ka, kb, shift)
         if gain <= 1e-6:
             return False
         allowed = self.inst.allowed
         if not (all(allowed[x, ka] for x in tail_b) and all(allowed[x, kb] for x in tail_a)):
             return False
         return self._replace_routes(st, ka, a[:i + 1] + tail_b, kb, b[:j] + tail_a)
+
+    def _goods_gain(self, st: State, ka: int, kb: int, shift: np.ndarray) -> float:
+        """What the goods handed out gain when route ka's load grows by ``shift`` and kb's
+        shrinks by it (travel minutes)."""
+        return (self.goods_value(ka, st.goods[ka] + shift) + self.goods_value(kb, st.goods[kb] - shift)
+                - st.gvalue[ka] - st.gvalue[kb])
 
     def _replace_routes(self, st: State, ka: int, route_a: list[int], kb: int, route_b: list[int]) -> bool:
         """Routes ka and kb become ``route_a`` and ``route_b`` if both keep every window, the
@@ -551,17 +555,11 @@ class Search:
             gain = (dist[before_u, u] + dist[u, after_u] + dist[before_v, v] + dist[v, after_v]
                     - dist[before_u, v] - dist[v, after_u] - dist[before_v, u] - dist[u, after_v])
             if self.goods_on:
-                shift = demand[v] - demand[u]
-                gain += (self.goods_value(ka, st.goods[ka] + shift) + self.goods_value(kb, st.goods[kb] - shift)
-                         - st.gvalue[ka] - st.gvalue[kb])
+                gain += self._goods_gain(st, ka, kb, demand[v] - demand[u])
             if gain <= 1e-6 or not (self._fits_in_place(st, ka, i, v) and self._fits_in_place(st, kb, j, u)):
                 continue
-            a[i], b[j] = v, u
-            if self.update(st, ka) & self.update(st, kb) and self._within_loads(st, ka, kb):
+            if self._replace_routes(st, ka, a[:i] + [v] + a[i + 1:], kb, b[:j] + [u] + b[j + 1:]):
                 return True
-            a[i], b[j] = u, v
-            self.update(st, ka)
-            self.update(st, kb)
         return False
 
     def _fits_in_place(self, st: State, k: int, i: int, v: int) -> bool:

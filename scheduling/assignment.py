@@ -21,6 +21,7 @@ window and their shifts are candidates for it (all retailers with trucks when no
 """
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ from .problem import Problem
 LEVEL_GAP = 1e-3
 #: how far behind the value found a fixed level may fall (relative), for the solver's rounding
 LEVEL_TOLERANCE = 1e-6
+#: served shares adding up to this little less than a whole count as the whole
+SHARE_ROUNDING = 1e-3
 #: neighbours whose mean distance estimates the hop between two stops
 HOP_NEIGHBOURS = 3
 
@@ -141,6 +144,8 @@ def assign(
     ]
     proved = True
     for index, (sense, objective) in enumerate(levels):
+        if not any(objective.values()):
+            continue  # nothing to choose by (HiGHS 1.16 answered an all-zero objective with a solve error)
         model.sense = sense
         model.setObjective(objective)
         left = time_limit - (time.monotonic() - started)
@@ -155,7 +160,7 @@ def assign(
         model += (objective >= value - slack) if sense == pulp.LpMaximize else (objective <= value + slack)
 
     chosen = {c: r for (c, r), v in x.items() if (v.value() or 0.0) > 0.5}
-    served = {c for (c, r), v in y.items() if chosen.get(c) == r and (v.value() or 0.0) > 0.5}
+    served = _servable(problem, chosen, {key: v.value() or 0.0 for key, v in y.items()})
     loads = []
     for r, name in enumerate(retailers):
         mine = [c for c, rr in chosen.items() if rr == r]
@@ -176,6 +181,20 @@ def assign(
         status="optimal" if proved else "feasible",
         seconds=time.monotonic() - started,
     )
+
+
+def _servable(problem: Problem, chosen: Mapping[int, int], served: Mapping[tuple[int, int], float]) -> set[int]:
+    """The compounds each retailer's capacity serves. The program's served shares are fractions
+    (a stop and its goods may be split), so a retailer serves as many compounds as its shares add
+    up to (less what each fixed level may give back, ``LEVEL_TOLERANCE``: 3 became 2.999997), the
+    most served (then the highest priority) first."""
+    servable = set()
+    for r in set(chosen.values()):
+        mine = [c for c, rr in chosen.items() if rr == r]
+        count = math.floor(sum(served[c, r] for c in mine) + SHARE_ROUNDING)
+        mine.sort(key=lambda c: (-served[c, r], -problem.compounds[c].priority, c))
+        servable.update(mine[:count])
+    return servable
 
 
 class _Fleet:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -153,10 +154,12 @@ def _most_servable(problem, owner, pins):
 
 def _all_in_one_place(stops, stock, demand):
     """Two retailers of one truck each and compounds all at one spot: no minute to choose by."""
-    here = (0, 0)
-    problem, owner = district({"A": here, "B": here}, [(here, {"priority": 1, "demand": {"veg": q}}) for q in demand],
-                              trucks={"A": [(stops[0], {"veg": stock[0]})], "B": [(stops[1], {"veg": stock[1]})]})
-    return problem, owner, {}
+    trucks = tuple(Truck(id=f"{name}1", depot=d, shift_start=DAY[0], shift_end=DAY[1], max_stops=stops[d],
+                         stock={"veg": stock[d]}) for d, name in enumerate("AB"))
+    compounds = tuple(Compound(id=f"c{i + 1}", location=2 + i, ready=DAY[0], due=DAY[1] - 10, service=10.0,
+                               priority=1, demand={"veg": q}) for i, q in enumerate(demand))
+    size = 2 + len(demand)
+    return Problem(trucks=trucks, compounds=compounds, travel=np.zeros((size, size))), {"A1": "A", "B1": "B"}, {}
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -39,12 +39,12 @@ DEMO_DATE = dt.date(2022, 4, 20)
 @contextmanager
 def matching_off():
     """The engine without its across-truck matching: as it shared goods before."""
-    saved = search.FAIR_BALANCE, search.FAIR_DEEP_BALANCE, engine.FAIR_FLOOR
-    search.FAIR_BALANCE = search.FAIR_DEEP_BALANCE = engine.FAIR_FLOOR = 0.0
+    saved = search.FAIR_BALANCE, search.WASTE_BALANCE, search.FAIR_DEEP_BALANCE, engine.FAIR_FLOOR
+    search.FAIR_BALANCE = search.WASTE_BALANCE = search.FAIR_DEEP_BALANCE = engine.FAIR_FLOOR = 0.0
     try:
         yield
     finally:
-        search.FAIR_BALANCE, search.FAIR_DEEP_BALANCE, engine.FAIR_FLOOR = saved
+        search.FAIR_BALANCE, search.WASTE_BALANCE, search.FAIR_DEEP_BALANCE, engine.FAIR_FLOOR = saved
 
 
 @cache

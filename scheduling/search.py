@@ -27,6 +27,9 @@ INF = float("inf")
 #: compound gets should not depend on which truck draws it, and a truck can hand out only what
 #: it carries (the engine's fair shares on each truck cannot make up for unequal loads)
 FAIR_BALANCE = 1.0
+#: and at this many times in a category the day's stock covers: there each unit a truck lacks is
+#: a unit another truck brings back while a compound goes short (issue 8)
+WASTE_BALANCE = 8.0
 #: a customer is offered in exchange to the customers of other routes among this many nearest
 SWAP_NEIGHBOURS = 12
 #: and each unit it lacks of ``FAIR_DEEP`` of that share at this many times more: the search
@@ -124,8 +127,11 @@ class Search:
         #: per goods category, the share of its demand the day's stock covers (at most 1); set
         #: when the goods start to count (``count_goods``), from the compounds then served
         self.fair_ratio = np.ones(inst.goods_stock.shape[1])
+        #: per category, what each unit below the fair share costs (``FAIR_BALANCE``, ``WASTE_BALANCE``)
+        self.balance = np.full(inst.goods_stock.shape[1], FAIR_BALANCE)
         #: the most the shortfall below that share can cost any solution (``goods_value``)
-        shortfall_ceiling = (FAIR_BALANCE + FAIR_DEEP_BALANCE) * float(inst.goods_demand.sum(axis=0) @ inst.goods_value)
+        shortfall_ceiling = (max(FAIR_BALANCE, WASTE_BALANCE) + FAIR_DEEP_BALANCE) * float(
+            inst.goods_demand.sum(axis=0) @ inst.goods_value)
         self.penalty += self.goods_ceiling + shortfall_ceiling  # serving still outweighs any shift of goods
         #: whether cost and insertion count the goods now (the engine turns it on part-way)
         self.goods_on = False
@@ -161,10 +167,10 @@ class Search:
         return cost + (self.goods_ceiling - float(st.gvalue.sum())) if self.goods_on else cost
 
     def goods_value(self, k: int, load: np.ndarray) -> float:
-        """What truck k hands out of a route asking for ``load``, less ``FAIR_BALANCE`` times what
+        """What truck k hands out of a route asking for ``load``, less ``balance`` times what
         it lacks of the day's fair share of that load, in travel minutes."""
         return goods_worth(self.inst.goods_stock[k], load, self.fair_ratio, self.inst.goods_value,
-                           FAIR_BALANCE, FAIR_DEEP, FAIR_DEEP_BALANCE)
+                           self.balance, FAIR_DEEP, FAIR_DEEP_BALANCE)
 
     def count_goods(self, served: State, *states: State) -> None:
         """From now on the goods count; the fair share is the day's stock over the demand of the
@@ -174,6 +180,7 @@ class Search:
         waiting[list(served.unassigned)] = True
         asked = inst.goods_demand[~waiting].sum(axis=0)
         self.fair_ratio = np.minimum(1.0, inst.goods_stock.sum(axis=0) / np.maximum(asked, 1e-9))
+        self.balance = np.where(self.fair_ratio >= 1.0, WASTE_BALANCE, FAIR_BALANCE)
         self.goods_on = True
         for st in states:
             for k in range(self.m):
@@ -251,7 +258,7 @@ class Search:
         inst = self.inst
         if self.goods_on:  # a truck with stock of what u asks for left over gains by serving u
             bonus = goods_worth_rows(inst.goods_stock, st.goods + inst.goods_demand[u], self.fair_ratio,
-                                     inst.goods_value, FAIR_BALANCE, FAIR_DEEP, FAIR_DEEP_BALANCE) - st.gvalue
+                                     inst.goods_value, self.balance, FAIR_DEEP, FAIR_DEEP_BALANCE) - st.gvalue
         else:
             bonus = self.no_bonus
         k, p = cheapest_gap(u, ok, self.dist, st.pred, st.succ, st.dep, st.latest, st.base,
@@ -419,7 +426,8 @@ class Search:
         way: it is how a route takes a nearer customer of a neighbour's, and how a truck short
         of what its compounds ask gives one of them to a truck that carries more. Each customer
         is offered to its nearest ``neighbours``; once goods count, each customer of a truck far
-        below the fair share is offered to every other route as well."""
+        below the fair share, or below it at all in a category the day has enough of, is offered
+        to every other route as well."""
         moved = False
         order = self._shuffled_served(st)
         for count, u in enumerate(order):
@@ -428,7 +436,9 @@ class Search:
             moved |= self._swap_with(st, u, self.neighbours[u][:neighbours])
         if not self.goods_on:
             return moved
-        short = (FAIR_DEEP * self.fair_ratio * st.goods - self.inst.goods_stock > 0).any(axis=1)
+        share, stock = self.fair_ratio * st.goods, self.inst.goods_stock
+        wasteful = (self.balance > FAIR_BALANCE) & (share > stock + EPS)  # another truck brings it back
+        short = (wasteful | (FAIR_DEEP * share > stock)).any(axis=1)
         for k in np.flatnonzero(short).tolist():
             others = [v for v in order if st.route_of[v] != k]
             for u in list(st.routes[k]):

@@ -4,9 +4,13 @@ A piece is a set of trucks with the compounds they can best reach: compounds are
 travel times into groups balanced by the stop capacity of the trucks that get each group, and
 trucks go to the group nearest their depot. Pieces share nothing (the fair share of stock is per
 truck), so their routes merge into one day as they are. Time left after the pieces goes to the
-seams: compounds a piece could not serve are offered, together with the routes of the trucks
-passing nearest to them, to one more search, kept only when it serves more (by priority) or
-drives less.
+seams, two kinds taking turns: compounds a piece could not serve are offered, together with the
+routes of the trucks passing nearest to them, to one more search, kept only when it serves more
+(by priority) or drives less; and where a truck brings a category back while compounds of
+another piece go short of it, the short truck's route and the nearest routes of trucks with
+that category left over are searched again together, kept only when they serve as much and
+waste less: those routes are not searched from scratch but rebalanced (``engine.rebalance``),
+compounds moved and exchanged between them for their goods.
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .engine import solve
+from .engine import rebalance, solve
 from .problem import Compound, Problem, Truck
 from .progress import ProgressLine
 from .result import Result, Route, UnservedReason
@@ -343,28 +347,45 @@ def improve_seams(
     round_limit: float | None = None,
     progress: Progress | None = None,
 ) -> Result:
-    """Offer the compounds a piece left unserved to the trucks passing nearest, while time lasts.
+    """Offer the compounds a piece left unserved to the trucks passing nearest, and share out
+    goods one truck brings back while another's compounds lack them, while time lasts.
 
-    Each round solves the unserved compounds with the nearest trucks and their current stops as
-    one small problem (for at most ``round_limit`` seconds), and keeps the answer only if it serves
-    more weight or drives less.
+    A goods round rebalances the routes of the truck whose compounds lack most (each such truck
+    once) with those of the nearest trucks holding the surplus, and keeps them only if they serve
+    as much weight and waste less; these rounds come first and take at most half the time while
+    compounds wait. Any other round solves the unserved compounds with the nearest trucks and
+    their current stops as one small problem (for at most ``round_limit`` seconds), and keeps the
+    answer only if it serves more weight or drives less.
     """
     started = time.monotonic()
-    tried: set[str] = set()
+    tried: set[str] = set()  # trucks already searched again for the waiting compounds
+    tried_for_goods: set[str] = set()  # short trucks already searched again with their neighbours
     rounds = 0
     while True:
         remaining = time_limit - (time.monotonic() - started)
-        waiting = [u.compound_id for u in result.unserved if u.reason in PIECE_REASONS]
-        if remaining < MIN_SEAM_SECONDS or not waiting or (stop and stop()):
+        if remaining < MIN_SEAM_SECONDS or (stop and stop()):
             return result
-        seam = _seam_problem(problem, result, waiting, piece_size, tried)
-        if seam is None:
+        waiting = [u.compound_id for u in result.unserved if u.reason in PIECE_REASONS]
+        seam = _seam_problem(problem, result, waiting, piece_size, tried) if waiting else None
+        goods_seam = _goods_seam_problem(problem, result, piece_size, tried_for_goods)
+        if seam is None and goods_seam is None:
             return result
         rounds += 1
+        # rebalancing first (each ends within a second), in at most half the time if compounds wait
+        for_goods = goods_seam is not None and (seam is None or remaining > time_limit / 2)
         if progress is not None:
             done = 1.0 - remaining / time_limit
             progress(PIECE_SHARE + (1.0 - PIECE_SHARE) * done, ProgressLine("seams_left", count=len(waiting)))
         limit = remaining if round_limit is None else min(remaining, max(MIN_SEAM_SECONDS, round_limit))
+        if for_goods:
+            if seam is not None:
+                limit = min(limit, remaining - time_limit / 2)
+            tried_for_goods.add(goods_seam.truck_ids[0])
+            start = {r.truck_id: [v.compound_id for v in r.visits] for r in result.routes}
+            answer = rebalance(goods_seam, {t: start.get(t, []) for t in goods_seam.truck_ids}, time_limit=limit,
+                               seed=seed + 1000 + rounds, lp_solver=lp_solver, stop=stop)
+            result = _kept_if_less_waste(problem, result, answer, goods_seam)
+            continue
         answer = solve(seam, time_limit=limit, seed=seed + 1000 + rounds, lp_solver=lp_solver)
         tried |= set(seam.truck_ids)
         before = [r for r in result.routes if r.truck_id in set(seam.truck_ids)]
@@ -372,6 +393,84 @@ def improve_seams(
         shorter = sum(r.travel_minutes for r in answer.routes) < sum(r.travel_minutes for r in before) - 1e-6
         if gain > 0 or (gain == 0 and shorter):
             result = _replace_routes(problem, result, answer, seam)
+
+
+def wasted_goods(problem: Problem, routes: Sequence[Route]) -> dict[str, tuple[dict[str, int], dict[str, int]]]:
+    """Per category that some truck brings back while some served compound goes short of it: the
+    units each truck brings back and the units each truck's compounds lack, by truck id. A unit
+    on one truck could have been another's, had the compounds been shared out otherwise."""
+    by_id = {c.id: c for c in problem.compounds}
+    on_road = {r.truck_id: r for r in routes}
+    left: dict[str, dict[str, int]] = {}
+    lacking: dict[str, dict[str, int]] = {}
+    for truck in problem.trucks:
+        route = on_road.get(truck.id)
+        visits = route.visits if route is not None else ()
+        for category, quantity in truck.stock.items():
+            spare = quantity - sum(v.deliveries.get(category, 0) for v in visits)
+            if spare > 0:
+                left.setdefault(category, {})[truck.id] = spare
+        for visit in visits:
+            for category, asked in by_id[visit.compound_id].demand.items():
+                short = asked - visit.deliveries.get(category, 0)
+                if short > 0:
+                    per_truck = lacking.setdefault(category, {})
+                    per_truck[truck.id] = per_truck.get(truck.id, 0) + short
+    return {c: (left[c], lacking[c]) for c in sorted(set(left) & set(lacking))}
+
+
+def _waste(problem: Problem, routes: Sequence[Route]) -> int:
+    """Units that could have been handed out: per category, the smaller of what comes back and
+    what the served compounds lack, while both are there."""
+    return sum(min(sum(left.values()), sum(lacking.values())) for left, lacking in wasted_goods(problem, routes).values())
+
+
+def _goods_seam_problem(problem: Problem, result: Result, piece_size: int, tried: set[str]) -> Problem | None:
+    """The untried truck whose compounds lack most of what other trucks bring back, with the
+    trucks carrying that surplus whose routes pass nearest, and all their compounds."""
+    wasted = wasted_goods(problem, result.routes)
+    if not wasted:
+        return None
+    lacks: dict[str, int] = {}
+    for _, lacking in wasted.values():
+        for truck_id, units in lacking.items():
+            lacks[truck_id] = lacks.get(truck_id, 0) + units
+    trucks = {t.id: t for t in problem.trucks}
+    short = [t for t in sorted(lacks, key=lambda t: -lacks[t]) if t not in tried and not trucks[t].locked_route]
+    if not short:
+        return None
+    short_truck = short[0]
+    by_id = {c.id: c for c in problem.compounds}
+    routes = {r.truck_id: r for r in result.routes}
+
+    def places(truck_id: str) -> list[int]:
+        route = routes.get(truck_id)
+        return [trucks[truck_id].depot, *(by_id[v.compound_id].location for v in (route.visits if route else ()))]
+
+    targets = np.array(places(short_truck))
+    holding = {t for category, (left, lacking) in wasted.items() if short_truck in lacking for t in left}
+    nearest = sorted((float(problem.travel[np.ix_(places(t), targets)].min()), t)
+                     for t in holding if t != short_truck and not trucks[t].locked_route)
+    chosen, size = [short_truck], len(targets) - 1
+    for _, truck_id in nearest:
+        stops = len(places(truck_id)) - 1
+        if len(chosen) > 1 and size + stops > piece_size:
+            break
+        chosen.append(truck_id)
+        size += stops
+    if len(chosen) == 1:
+        return None
+    served_there = {v.compound_id for t in chosen if t in routes for v in routes[t].visits}
+    return subproblem(problem, [trucks[t] for t in chosen], [c for c in problem.compounds if c.id in served_there])
+
+
+def _kept_if_less_waste(problem: Problem, result: Result, answer: Result, seam: Problem) -> Result:
+    """The result with the seam's answer in it, if that serves as much weight and wastes less."""
+    before = [r for r in result.routes if r.truck_id in set(seam.truck_ids)]
+    if _served_weight(problem, answer.routes) < _served_weight(problem, before):
+        return result
+    changed = _replace_routes(problem, result, answer, seam)
+    return changed if _waste(problem, changed.routes) < _waste(problem, result.routes) else result
 
 
 def _seam_problem(

@@ -5,7 +5,7 @@ import time
 from dataclasses import replace
 
 from scheduling import solve
-from scheduling.decompose import improve_seams, merge, solve_large, solve_piece, split, subproblem
+from scheduling.decompose import improve_seams, merge, solve_large, solve_piece, split, subproblem, wasted_goods
 
 from .checker import assert_feasible
 from .factory import two_towns
@@ -67,6 +67,27 @@ def test_seams_give_a_compound_left_over_by_one_piece_to_another_pieces_truck():
     assert_feasible(problem, improved)
     assert not improved.unserved
     assert len(ids_by_truck(improved)["east"]) >= 2
+
+
+def test_seams_share_out_what_one_piece_s_truck_would_bring_back_while_the_other_s_go_short():
+    # each town's truck serves its own four compounds, each asking 10 meat; the west truck carries
+    # 10 meat, the east truck 100: solved apart, 30 units come back east while the west goes short
+    problem = two_towns(4, 4, shift_end=1400.0)
+    meat = {"west": 10, "east": 100}
+    trucks = tuple(replace(t, stock={**t.stock, "meat": meat[t.id]}) for t in problem.trucks)
+    compounds = tuple(replace(c, demand={**c.demand, "meat": 10}) for c in problem.compounds)
+    problem = replace(problem, trucks=trucks, compounds=compounds)
+    apart = [solve(subproblem(problem, [truck], [c for c in compounds if c.id[0] == truck.id[0]]), time_limit=1.0)
+             for truck in trucks]
+    merged = merge(problem, apart, seconds=0.0, seed=0)
+    assert_feasible(problem, merged)
+    left, lacking = wasted_goods(problem, merged.routes)["meat"]
+    assert (left, lacking) == ({"east": 60}, {"west": 30})
+    improved = improve_seams(problem, merged, time_limit=4.0, seed=0, lp_solver="highs")
+    assert_feasible(problem, improved)
+    assert not improved.unserved
+    assert "meat" not in wasted_goods(problem, improved.routes)
+    assert {v.deliveries["meat"] for r in improved.routes for v in r.visits} == {10}
 
 
 def test_progress_rises_from_the_pieces_through_the_seams_to_done():

@@ -211,3 +211,30 @@ def test_a_solomon_day_is_routed_by_travel_alone():
 
     problem = day(SQUARE, stock={"veg": 20}, load_limits_routes=True)
     assert not prepare(problem).instance.goods_value.any()
+
+
+def test_rebalance_exchanges_compounds_so_each_truck_s_load_meets_its_stops_and_serves_them_all():
+    """Two trucks at one depot, four compounds on a line; truck a carries the meat, truck b none,
+    and the start gives a the two compounds that want no meat: rebalancing must swap them."""
+    from scheduling.engine import rebalance
+
+    points = [(0.0, 0.0), (1.0, 0.0), (2.0, 0.0), (3.0, 0.0), (4.0, 0.0)]
+    trucks = (
+        Truck(id="a", depot=0, shift_start=480.0, shift_end=1080.0, max_stops=2, stock={"meat": 20, "veg": 40}),
+        Truck(id="b", depot=0, shift_start=480.0, shift_end=1080.0, max_stops=2, stock={"meat": 0, "veg": 40}),
+    )
+    wants_meat = {"m1", "m2"}
+    compounds = tuple(
+        Compound(id=cid, location=i + 1, ready=480.0, due=1000.0, service=10.0,
+                 demand={"veg": 10, **({"meat": 10} if cid in wants_meat else {})})
+        for i, cid in enumerate(("v1", "m1", "v2", "m2"))
+    )
+    problem = Problem(trucks=trucks, compounds=compounds, travel=plane_travel(points))
+    result = rebalance(problem, {"a": ["v1", "v2"], "b": ["m1", "m2"]}, time_limit=2.0)
+    assert_feasible(problem, result)
+    assert not result.unserved
+    routes = {r.truck_id: {v.compound_id for v in r.visits} for r in result.routes}
+    assert routes["a"] == wants_meat
+    assert all(v.deliveries.get("meat", 0) == 10 for r in result.routes for v in r.visits if v.compound_id in wants_meat)
+    with pytest.raises(ValueError, match="cannot route: x9"):
+        rebalance(problem, {"a": ["x9"]}, time_limit=1.0)

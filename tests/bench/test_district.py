@@ -54,6 +54,14 @@ def test_goods_brought_back_while_another_retailers_compound_goes_short_count_wi
     # SHORT left: t1 10 - 8, t3 its whole 3, t2 none; FULL (4 back on t2, 1 on t3) and PLENTY do not count
     assert plan.back_while_short() == (2 + 3, 2)
     assert plan.scarce_fill()[2] == (2 + 3 + 0) + (0 + 1 + 4)
+    assert plan.could_have_been_handed_out() == 2  # c2 lacked 2 SHORT while 5 came back
+
+
+def test_could_have_been_handed_out_is_bounded_by_what_came_back():
+    plan = district(c2_asks=9)  # c2 lacks 5 SHORT, and 5 came back: all of it could have gone
+    assert plan.could_have_been_handed_out() == 5
+    plan = district(c2_asks=20)  # lacks 16, still only 5 came back
+    assert plan.could_have_been_handed_out() == 5
 
 
 def test_nothing_counts_when_every_served_compound_got_its_scarce_goods():
@@ -61,3 +69,4 @@ def test_nothing_counts_when_every_served_compound_got_its_scarce_goods():
     assert plan.scarce_short() == set()  # c3 gets no FULL, but it is not served
     assert plan.back_while_short() == (0, 0)
     assert plan.scarce_fill()[2] == 5 + 5
+    assert plan.could_have_been_handed_out() == 0

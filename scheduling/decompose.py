@@ -4,13 +4,13 @@ A piece is a set of trucks with the compounds they can best reach: compounds are
 travel times into groups balanced by the stop capacity of the trucks that get each group, and
 trucks go to the group nearest their depot. Pieces share nothing (the fair share of stock is per
 truck), so their routes merge into one day as they are. Time left after the pieces goes to the
-seams, two kinds taking turns: compounds a piece could not serve are offered, together with the
-routes of the trucks passing nearest to them, to one more search, kept only when it serves more
-(by priority) or drives less; and where a truck brings a category back while compounds of
+seams, in two kinds of rounds. First, where a truck brings a category back while compounds of
 another piece go short of it, the short truck's route and the nearest routes of trucks with
-that category left over are searched again together, kept only when they serve as much and
-waste less: those routes are not searched from scratch but rebalanced (``engine.rebalance``),
-compounds moved and exchanged between them for their goods.
+that category left over are rebalanced together (``engine.rebalance``: compounds moved and
+exchanged between them for their goods, no search from scratch), kept only when they serve as
+much and waste less. Then compounds a piece could not serve are offered, together with the
+routes of the trucks passing nearest to them, to one more search, kept only when it serves more
+(by priority) or drives less.
 """
 from __future__ import annotations
 
@@ -359,7 +359,7 @@ def improve_seams(
     """
     started = time.monotonic()
     tried: set[str] = set()  # trucks already searched again for the waiting compounds
-    tried_for_goods: set[str] = set()  # short trucks already searched again with their neighbours
+    tried_for_goods: set[str] = set()  # short trucks already rebalanced with their neighbours
     rounds = 0
     while True:
         remaining = time_limit - (time.monotonic() - started)
@@ -381,9 +381,10 @@ def improve_seams(
             if seam is not None:
                 limit = min(limit, remaining - time_limit / 2)
             tried_for_goods.add(goods_seam.truck_ids[0])
-            start = {r.truck_id: [v.compound_id for v in r.visits] for r in result.routes}
-            answer = rebalance(goods_seam, {t: start.get(t, []) for t in goods_seam.truck_ids}, time_limit=limit,
-                               seed=seed + 1000 + rounds, lp_solver=lp_solver, stop=stop)
+            seam_trucks = set(goods_seam.truck_ids)
+            start = {r.truck_id: [v.compound_id for v in r.visits] for r in result.routes if r.truck_id in seam_trucks}
+            answer = rebalance(goods_seam, start, time_limit=limit, seed=seed + 1000 + rounds, lp_solver=lp_solver,
+                               stop=stop)
             result = _kept_if_less_waste(problem, result, answer, goods_seam)
             continue
         answer = solve(seam, time_limit=limit, seed=seed + 1000 + rounds, lp_solver=lp_solver)
